@@ -1,0 +1,33 @@
+/**
+ * @module Commands: one protocol-neutral description per operation a client asks the target to do
+ * (a SQL statement, later an SSH exec or an HTTP request). The gate decides on these.
+ */
+
+/** The channel a command arrived on; policy may treat them alike, audit shows which. */
+export type CommandChannel = 'simple' | 'extended' | 'copy' | 'function-call';
+
+/** One operation a client wants run. */
+export interface Command {
+  /** Unique within the session, increasing. */
+  readonly id: number;
+  readonly channel: CommandChannel;
+  /** The statement text as the client sent it. Audit redacts password literals before storing. */
+  readonly text: string;
+  /** Bound parameters (extended protocol), as text; binary ones as `\\x...` hex. */
+  readonly parameters?: readonly (string | null)[];
+  /** Action such as `sql.select`, once a classifier exists; `sql.unclassified` until then. */
+  readonly action: string;
+  /** Relations and functions touched, once a classifier exists. */
+  readonly objects: readonly string[];
+}
+
+/** How a command ended at the target. */
+export interface CommandResult {
+  readonly outcome: 'success' | 'error';
+  /** Rows returned or affected, when the target said. */
+  readonly rows?: number;
+  readonly durationMs: number;
+  /** Target's error code (SQLSTATE) and message when it failed. */
+  readonly errorCode?: string;
+  readonly errorMessage?: string;
+}

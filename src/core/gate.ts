@@ -1,0 +1,284 @@
+/**
+ * @module The gate: the one decision point every protocol engine asks. It authenticates the token,
+ * checks access, decides each command and journals it before the engine may forward it, and keeps
+ * the set of live sessions so the server can end them (revoked token, shutdown).
+ * Metrics observe it through the `airlock.session` / `airlock.command` diagnostics channels.
+ */
+import { randomUUID } from 'node:crypto';
+import diagnostics from 'node:diagnostics_channel';
+import type { AuditError, AuditLog } from '../audit/events.js';
+import { redactSecrets } from '../audit/redact.js';
+import type { Clock } from './clock.js';
+import type { Command, CommandResult } from './command.js';
+import type { Connection, Protocol } from './connection.js';
+import { ALLOW_NO_RULE, type Decision } from './decision.js';
+import { AirlockError, toAirlockError } from './errors.js';
+import { type Identity, matchesPrincipal, toIdentityRef } from './identity.js';
+import type { ClientInfo, Session, SessionStats } from './session.js';
+
+/** Turns a presented secret (Airlock token or OIDC JWT) into an identity, or throws AirlockError. */
+export interface Authenticator {
+  authenticate(secret: string): Promise<Identity>;
+}
+
+/** The live set of connections; replaced on config reload. */
+export interface ConnectionCatalog {
+  get(name: string): Connection | undefined;
+}
+
+/** What an engine knows when a client asks to start a session. */
+export interface OpenSessionRequest {
+  readonly protocol: Protocol;
+  readonly connectionName: string;
+  /** The token the client presented; empty when it sent none. */
+  readonly secret: string;
+  readonly client: ClientInfo;
+  readonly reason?: string;
+}
+
+/** A session the gate can end from outside the engine. */
+export interface LiveSession {
+  readonly session: Session;
+  /** Ends the session now, telling the client `err`. */
+  readonly terminate: (err: AirlockError) => void;
+}
+
+/** Published on `airlock.session` at open and close. */
+export interface SessionChannelMessage {
+  readonly phase: 'open' | 'refused' | 'close';
+  readonly protocol: Protocol;
+  readonly code?: string;
+}
+
+/** Published on `airlock.command` for each decision and each result. */
+export interface CommandChannelMessage {
+  readonly phase: 'decision' | 'result';
+  readonly outcome: string;
+  readonly durationMs: number;
+}
+
+export const sessionChannel = diagnostics.channel('airlock.session');
+export const commandChannel = diagnostics.channel('airlock.command');
+
+/** The gate's dependencies. */
+export interface GateDeps {
+  readonly authenticator: Authenticator;
+  readonly connections: () => ConnectionCatalog;
+  readonly audit: AuditLog;
+  readonly clock: Clock;
+  readonly newSessionId?: () => string;
+}
+
+const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
+
+/** True for addresses that never leave the machine. */
+export function isLoopback(address: string): boolean {
+  return LOOPBACK.test(address);
+}
+
+function auditError(err: AirlockError): AuditError {
+  return { code: err.code, message: err.userMessage };
+}
+
+/** The decision point. One per server. */
+export class Gate {
+  readonly #deps: GateDeps;
+  readonly #live = new Map<string, LiveSession>();
+  readonly #startedMs = new Map<string, number>();
+  #draining = false;
+
+  constructor(deps: GateDeps) {
+    this.#deps = deps;
+  }
+
+  /**
+   * Authenticates and authorises a new session. Writes `session.start` either way. Throws the
+   * AirlockError the engine should send (FATAL) when the session may not start.
+   */
+  async openSession(request: OpenSessionRequest, terminate: LiveSession['terminate']): Promise<Session> {
+    const { clock } = this.#deps;
+    const id = this.#deps.newSessionId?.() ?? randomUUID();
+    let identity: Identity | undefined;
+    try {
+      if (this.#draining) throw new AirlockError('ERR_SHUTTING_DOWN');
+      if (!request.client.tls && !isLoopback(request.client.address)) {
+        throw new AirlockError('ERR_CLEARTEXT_REFUSED', `cleartext token from ${request.client.address}`);
+      }
+      if (request.secret === '') throw new AirlockError('ERR_TOKEN_MISSING');
+      identity = await this.#deps.authenticator.authenticate(request.secret);
+      const connection = this.#deps.connections().get(request.connectionName);
+      if (!connection || connection.type !== request.protocol) {
+        throw new AirlockError('ERR_CONNECTION_UNKNOWN', `unknown connection ${request.connectionName}`, {
+          userMessage: `there is no connection named "${request.connectionName}"`,
+        });
+      }
+      if (!matchesPrincipal(identity, connection.access)) {
+        throw new AirlockError('ERR_ACCESS_DENIED', `${identity.subject} not in access of ${connection.name}`, {
+          userMessage: `"${identity.subject}" has no access to connection "${connection.name}"`,
+        });
+      }
+      const session: Session = {
+        id,
+        protocol: request.protocol,
+        identity,
+        connection,
+        client: request.client,
+        startedAt: clock.now(),
+        ...(request.reason ? { reason: request.reason } : {}),
+      };
+      this.#deps.audit.append({
+        type: 'session.start',
+        sessionId: id,
+        identity: toIdentityRef(identity),
+        connection: connection.name,
+        protocol: request.protocol,
+        client: request.client,
+        ...(request.reason ? { reason: request.reason } : {}),
+        outcome: 'success',
+      });
+      this.#live.set(id, { session, terminate });
+      this.#startedMs.set(id, clock.nowMs());
+      sessionChannel.publish({ phase: 'open', protocol: request.protocol } satisfies SessionChannelMessage);
+      return session;
+    } catch (thrown) {
+      const err = toAirlockError(thrown);
+      sessionChannel.publish({
+        phase: 'refused',
+        protocol: request.protocol,
+        code: err.code,
+      } satisfies SessionChannelMessage);
+      try {
+        this.#deps.audit.append({
+          type: 'session.start',
+          sessionId: id,
+          identity: identity ? toIdentityRef(identity) : undefined,
+          connection: request.connectionName,
+          protocol: request.protocol,
+          client: request.client,
+          outcome: 'failure',
+          error: auditError(err),
+        });
+      } catch (auditFailure) {
+        // The session is refused anyway; an unwritable journal must not change what the client hears.
+        if (err.code !== 'ERR_AUDIT_UNAVAILABLE') void auditFailure;
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * Decides one command and journals the decision. Synchronous: the hot path. The engine forwards
+   * the command only when the answer is `allow`; an unwritable journal turns allow into deny.
+   */
+  checkCommand(session: Session, command: Command): Decision {
+    const startedNs = process.hrtime.bigint();
+    let decision: Decision = ALLOW_NO_RULE;
+    try {
+      this.#deps.audit.append({
+        type: 'command',
+        sessionId: session.id,
+        identity: toIdentityRef(session.identity),
+        connection: session.connection.name,
+        protocol: session.protocol,
+        commandId: command.id,
+        channel: command.channel,
+        text: redactSecrets(command.text),
+        ...(command.parameters ? { parameters: command.parameters } : {}),
+        action: command.action,
+        objects: command.objects,
+        decision: decision.outcome,
+        rule: decision.rule,
+      });
+    } catch (thrown) {
+      decision = { outcome: 'deny', rule: 'audit', error: toAirlockError(thrown, 'ERR_AUDIT_UNAVAILABLE') };
+    }
+    if (commandChannel.hasSubscribers) {
+      commandChannel.publish({
+        phase: 'decision',
+        outcome: decision.outcome,
+        durationMs: Number(process.hrtime.bigint() - startedNs) / 1e6,
+      } satisfies CommandChannelMessage);
+    }
+    return decision;
+  }
+
+  /** Records how a forwarded command ended. Never throws: the command already ran. */
+  recordResult(session: Session, command: Command, result: CommandResult): void {
+    if (commandChannel.hasSubscribers) {
+      commandChannel.publish({
+        phase: 'result',
+        outcome: result.outcome,
+        durationMs: result.durationMs,
+      } satisfies CommandChannelMessage);
+    }
+    try {
+      this.#deps.audit.append({
+        type: 'command.result',
+        sessionId: session.id,
+        identity: toIdentityRef(session.identity),
+        connection: session.connection.name,
+        protocol: session.protocol,
+        commandId: command.id,
+        outcome: result.outcome,
+        ...(result.rows !== undefined ? { rows: result.rows } : {}),
+        durationMs: result.durationMs,
+        ...(result.errorCode
+          ? { error: { code: result.errorCode, message: redactSecrets(result.errorMessage ?? '') } }
+          : {}),
+      });
+    } catch {
+      // Counted by the journal's own failure metric; the statement has already run.
+    }
+  }
+
+  /** Ends a session's bookkeeping and writes `session.end`. Call exactly once, from a finally. */
+  closeSession(session: Session, stats: SessionStats, error?: AirlockError): void {
+    this.#live.delete(session.id);
+    const started = this.#startedMs.get(session.id) ?? session.startedAt.getTime();
+    this.#startedMs.delete(session.id);
+    sessionChannel.publish({ phase: 'close', protocol: session.protocol } satisfies SessionChannelMessage);
+    try {
+      this.#deps.audit.append({
+        type: 'session.end',
+        sessionId: session.id,
+        identity: toIdentityRef(session.identity),
+        connection: session.connection.name,
+        protocol: session.protocol,
+        durationMs: this.#deps.clock.nowMs() - started,
+        bytesFromClient: stats.bytesFromClient,
+        bytesToClient: stats.bytesToClient,
+        statements: stats.statements,
+        outcome: error ? 'failure' : 'success',
+        ...(error ? { error: auditError(error) } : {}),
+      });
+    } catch {
+      // Nothing left to refuse; the journal counts its own failures.
+    }
+  }
+
+  /** Sessions open right now. */
+  liveSessions(): IterableIterator<LiveSession> {
+    return this.#live.values();
+  }
+
+  /** Ends every live session matching `predicate`, telling each client `err`. Returns how many. */
+  terminateWhere(predicate: (session: Session) => boolean, err: AirlockError): number {
+    let count = 0;
+    for (const live of [...this.#live.values()]) {
+      if (predicate(live.session)) {
+        live.terminate(err);
+        count++;
+      }
+    }
+    return count;
+  }
+
+  /** Refuses new sessions from now on (SIGTERM drain). */
+  startDraining(): void {
+    this.#draining = true;
+  }
+
+  get draining(): boolean {
+    return this.#draining;
+  }
+}
