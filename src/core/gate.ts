@@ -113,9 +113,13 @@ export class Gate {
         });
       }
       if (!matchesPrincipal(identity, connection.access)) {
-        throw new AirlockError('ERR_ACCESS_DENIED', `${identity.subject} not in access of ${connection.name}`, {
-          userMessage: `"${identity.subject}" has no access to connection "${connection.name}"`,
-        });
+        throw new AirlockError(
+          'ERR_ACCESS_DENIED',
+          `${identity.subject} not in access of ${connection.name}`,
+          {
+            userMessage: `"${identity.subject}" has no access to connection "${connection.name}"`,
+          },
+        );
       }
       const session: Session = {
         id,
