@@ -171,12 +171,20 @@ export class Gate {
   }
 
   /**
+   * Decides a command without journaling it: for messages that prepare but do not run anything
+   * (PostgreSQL Parse), so a statement that will be refused fails early. Synchronous.
+   */
+  decide(_session: Session, _command: Command): Decision {
+    return ALLOW_NO_RULE;
+  }
+
+  /**
    * Decides one command and journals the decision. Synchronous: the hot path. The engine forwards
    * the command only when the answer is `allow`; an unwritable journal turns allow into deny.
    */
   checkCommand(session: Session, command: Command): Decision {
     const startedNs = process.hrtime.bigint();
-    let decision: Decision = ALLOW_NO_RULE;
+    let decision: Decision = this.decide(session, command);
     try {
       this.#deps.audit.append({
         type: 'command',
@@ -192,6 +200,7 @@ export class Gate {
         objects: command.objects,
         decision: decision.outcome,
         rule: decision.rule,
+        ...(decision.outcome === 'deny' ? { error: auditError(decision.error) } : {}),
       });
     } catch (thrown) {
       decision = { outcome: 'deny', rule: 'audit', error: toAirlockError(thrown, 'ERR_AUDIT_UNAVAILABLE') };

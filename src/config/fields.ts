@@ -1,0 +1,90 @@
+/**
+ * @module Readers for the value shapes the config repeats (strings, ports, `host:port`, principal
+ * lists, file paths). Each returns the value or `undefined` after recording a problem, so the
+ * validators keep going and report every problem at once.
+ */
+import { isAbsolute, resolve } from 'node:path';
+import type { ListenAddress } from '../core/config.js';
+import type { PrincipalRef } from '../core/identity.js';
+import { type DescribeOptions, type Findings, keyPath, type YamlMap } from './problems.js';
+
+/** A present, non-empty string; `undefined` (with a problem) otherwise. Absent keys are not problems. */
+export function optionalString(
+  findings: Findings,
+  map: YamlMap,
+  key: string,
+  where: string,
+  expected = 'a non-empty string',
+  options: DescribeOptions = {},
+): string | undefined {
+  const value = map[key];
+  if (value === undefined) return undefined;
+  if (typeof value === 'string' && value.trim() !== '') return value;
+  findings.expected(keyPath(where, key), expected, value, options);
+  return undefined;
+}
+
+/** Like `optionalString`, but an absent key is a problem too. */
+export function requiredString(
+  findings: Findings,
+  map: YamlMap,
+  key: string,
+  where: string,
+  expected = 'a non-empty string',
+): string | undefined {
+  if (map[key] === undefined) {
+    findings.missing(keyPath(where, key), expected);
+    return undefined;
+  }
+  return optionalString(findings, map, key, where, expected);
+}
+
+/** An integer TCP port 1-65535. */
+export function isPort(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 65535;
+}
+
+/**
+ * Parses `host:port` (`[v6]:port` for IPv6). Port 0 is accepted: it asks the OS for a free port,
+ * which tests use.
+ */
+export function listenAddress(findings: Findings, value: unknown, path: string): ListenAddress | undefined {
+  const expected = '"host:port"';
+  if (typeof value !== 'string') {
+    findings.expected(path, expected, value);
+    return undefined;
+  }
+  const match = /^(?:\[([^\]]+)\]|([^:[\]\s]+)):(\d{1,5})$/.exec(value.trim());
+  const host = match?.[1] ?? match?.[2];
+  const port = Number(match?.[3]);
+  if (match === null || host === undefined || port > 65535) {
+    findings.expected(path, `${expected} with a port 0-65535`, value);
+    return undefined;
+  }
+  return { host, port };
+}
+
+const PRINCIPAL = /^(group|user):\S.*$/;
+
+/** A list of `group:NAME` / `user:SUBJECT`; a missing key is the empty list. */
+export function principalList(findings: Findings, value: unknown, path: string): PrincipalRef[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) {
+    findings.expected(path, 'a list of "group:NAME" or "user:SUBJECT"', value);
+    return [];
+  }
+  const refs: PrincipalRef[] = [];
+  value.forEach((item, index) => {
+    if (typeof item === 'string' && PRINCIPAL.test(item.trim())) {
+      refs.push(item.trim() as PrincipalRef);
+    } else {
+      findings.expected(keyPath(path, index), '"group:NAME" or "user:SUBJECT"', item);
+    }
+  });
+  return refs;
+}
+
+/** Resolves `path` against the config file's folder (absolute paths stay as they are). */
+export function resolveFrom(baseDir: string, path: string): string {
+  return isAbsolute(path) ? path : resolve(baseDir, path);
+}

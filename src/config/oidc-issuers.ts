@@ -1,0 +1,86 @@
+/**
+ * @module Validates `identity.oidc[]`: the OIDC issuers whose access tokens Airlock trusts.
+ */
+import type { OidcIssuer } from '../core/config.js';
+import type { IdentityKind } from '../core/identity.js';
+import { optionalString, requiredString } from './fields.js';
+import { checkKeys, type Findings, isMap, keyPath } from './problems.js';
+
+const ISSUER_KEYS = ['name', 'issuer', 'audience', 'groupsClaim', 'subjectClaim', 'kind', 'kindClaim'] as const;
+const KINDS: readonly IdentityKind[] = ['human', 'agent', 'service'];
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** Reads the `identity` section; absent means no OIDC issuers. */
+export function readIdentity(findings: Findings, value: unknown): { oidc: OidcIssuer[] } {
+  if (value === undefined || value === null) return { oidc: [] };
+  if (!isMap(value)) {
+    findings.expected('identity', 'a mapping with key "oidc"', value);
+    return { oidc: [] };
+  }
+  checkKeys(findings, 'identity', value, ['oidc']);
+  const list = value.oidc;
+  if (list === undefined || list === null) return { oidc: [] };
+  if (!Array.isArray(list)) {
+    findings.expected('identity.oidc', 'a list of issuers', list);
+    return { oidc: [] };
+  }
+  const issuers: OidcIssuer[] = [];
+  const seenNames = new Set<string>();
+  list.forEach((item, index) => {
+    const issuer = readIssuer(findings, item, keyPath('identity.oidc', index));
+    if (issuer === undefined) return;
+    if (seenNames.has(issuer.name)) {
+      findings.problem(keyPath(keyPath('identity.oidc', index), 'name'), `duplicate issuer name "${issuer.name}"`);
+      return;
+    }
+    seenNames.add(issuer.name);
+    issuers.push(issuer);
+  });
+  return { oidc: issuers };
+}
+
+function readIssuer(findings: Findings, value: unknown, where: string): OidcIssuer | undefined {
+  if (!isMap(value)) {
+    findings.expected(where, 'a mapping with name, issuer and audience', value);
+    return undefined;
+  }
+  const before = findings.problems.length;
+  checkKeys(findings, where, value, ISSUER_KEYS);
+  const name = requiredString(findings, value, 'name', where, 'a name of lowercase letters, digits and "-"');
+  if (name !== undefined && !/^[a-z0-9-]+$/.test(name)) {
+    findings.expected(keyPath(where, 'name'), 'a name of lowercase letters, digits and "-"', name);
+  }
+  const issuer = requiredString(findings, value, 'issuer', where, 'an http(s) URL');
+  if (issuer !== undefined) checkIssuerUrl(findings, issuer, keyPath(where, 'issuer'));
+  const audience = requiredString(findings, value, 'audience', where);
+  const groupsClaim = optionalString(findings, value, 'groupsClaim', where) ?? 'groups';
+  const subjectClaim = optionalString(findings, value, 'subjectClaim', where) ?? 'sub';
+  const kindClaim = optionalString(findings, value, 'kindClaim', where);
+  let kind: IdentityKind = 'human';
+  if (value.kind !== undefined) {
+    if (KINDS.includes(value.kind as IdentityKind)) kind = value.kind as IdentityKind;
+    else findings.expected(keyPath(where, 'kind'), 'one of human, agent, service', value.kind);
+  }
+  if (findings.problems.length > before || name === undefined || issuer === undefined || audience === undefined) {
+    return undefined;
+  }
+  return { name, issuer, audience, groupsClaim, subjectClaim, kind, ...(kindClaim ? { kindClaim } : {}) };
+}
+
+function checkIssuerUrl(findings: Findings, issuer: string, path: string): void {
+  let url: URL;
+  try {
+    url = new URL(issuer);
+  } catch {
+    findings.expected(path, 'an http(s) URL', issuer);
+    return;
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    findings.expected(path, 'an http(s) URL', issuer);
+  } else if (url.search !== '' || url.hash !== '') {
+    findings.expected(path, 'an issuer URL without query or fragment', issuer);
+  } else if (url.protocol === 'http:' && !LOOPBACK_HOSTS.has(url.hostname)) {
+    // Discovery and keys over plain http can be swapped in transit; fine for a local test IdP only.
+    findings.warn(path, 'plain http issuer on a non-loopback host; use https');
+  }
+}
