@@ -1,0 +1,123 @@
+/**
+ * @module The admin surface acting on the store in this process: used by the API's routes (as the
+ * caller's identity) and by the CLI with --config (as the operator).
+ */
+import type { Kysely } from 'kysely';
+import type { AuditRecord } from '../audit/events.js';
+import { searchAudit, listSessions } from '../audit/search.js';
+import { verifyAudit } from '../audit/verify.js';
+import type { AirlockConfig } from '../core/config.js';
+import type { Connection } from '../core/connection.js';
+import { type Identity, matchesPrincipal } from '../core/identity.js';
+import type { TokenService } from '../identity/tokens.js';
+import type { Database } from '../store/schema.js';
+import { requireRole } from './roles.js';
+import type {
+  AdminService,
+  AuditQuery,
+  AuditVerifyView,
+  ConnectionView,
+  CreateTokenInput,
+  RoleResolver,
+  SessionQuery,
+  SessionView,
+  TokenView,
+  WhoAmI,
+} from './service.js';
+
+/** What a LocalAdmin needs. */
+export interface LocalAdminDeps {
+  readonly db: Kysely<Database>;
+  readonly tokens: TokenService;
+  readonly config: () => AirlockConfig;
+  readonly roles: RoleResolver;
+  readonly nodeKey: Buffer;
+}
+
+const DEFAULT_TTL_MS = 8 * 3600_000;
+
+/** Builds the psql command line for a connection. */
+export function connectCommand(config: AirlockConfig, connection: Connection, user: string): string {
+  const listen = config.listen.postgres;
+  const host = !listen || listen.host === '0.0.0.0' || listen.host === '::' ? 'localhost' : listen.host;
+  const port = listen?.port ?? 15432;
+  return `PGPASSWORD="$AIRLOCK_TOKEN" psql "host=${host} port=${port} dbname=${connection.name} user=${user} sslmode=require"`;
+}
+
+/** The admin surface for one acting identity. */
+export class LocalAdmin implements AdminService {
+  readonly #deps: LocalAdminDeps;
+  readonly #actor: Identity;
+
+  constructor(deps: LocalAdminDeps, actor: Identity) {
+    this.#deps = deps;
+    this.#actor = actor;
+  }
+
+  get #roles() {
+    return this.#deps.roles(this.#actor);
+  }
+
+  async whoami(): Promise<WhoAmI> {
+    const a = this.#actor;
+    return {
+      subject: a.subject,
+      kind: a.kind,
+      groups: a.groups,
+      issuer: a.issuer,
+      roles: this.#roles,
+      ...(a.expiresAt ? { expiresAt: a.expiresAt.toISOString() } : {}),
+    };
+  }
+
+  async createToken(input: CreateTokenInput): Promise<{ token: string; info: TokenView }> {
+    requireRole(this.#roles, ['admin'], 'creating tokens');
+    return this.#deps.tokens.create({
+      name: input.name,
+      groups: [...(input.groups ?? [])],
+      kind: input.kind ?? 'agent',
+      ttlMs: input.ttlMs ?? DEFAULT_TTL_MS,
+      actor: this.#actor,
+    });
+  }
+
+  async listTokens(): Promise<TokenView[]> {
+    requireRole(this.#roles, ['admin', 'auditor'], 'listing tokens');
+    return this.#deps.tokens.list();
+  }
+
+  async revokeToken(name: string): Promise<TokenView> {
+    requireRole(this.#roles, ['admin'], 'revoking tokens');
+    return this.#deps.tokens.revoke(name, this.#actor);
+  }
+
+  async listConnections(): Promise<ConnectionView[]> {
+    const config = this.#deps.config();
+    const privileged = this.#roles.length > 0;
+    return config.connections
+      .filter((c) => privileged || matchesPrincipal(this.#actor, c.access))
+      .map((c) => ({
+        name: c.name,
+        type: c.type,
+        tags: c.tags,
+        connect: connectCommand(config, c, this.#actor.subject),
+        ...(privileged ? { access: c.access } : {}),
+      }));
+  }
+
+  async listSessions(query: SessionQuery): Promise<SessionView[]> {
+    // Anyone may see their own sessions; admins and auditors see everyone's.
+    const own = this.#roles.length === 0;
+    return listSessions(this.#deps.db, own ? { ...query, identity: this.#actor.subject } : query);
+  }
+
+  async searchAudit(query: AuditQuery): Promise<AuditRecord[]> {
+    requireRole(this.#roles, ['admin', 'auditor'], 'searching the audit trail');
+    return searchAudit(this.#deps.db, query);
+  }
+
+  async verifyAudit(): Promise<AuditVerifyView> {
+    requireRole(this.#roles, ['admin', 'auditor'], 'verifying the audit trail');
+    return verifyAudit(this.#deps.db, this.#deps.nodeKey);
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * @module The admin surface, one interface for both ways the CLI works: `LocalAdmin` acts on the
+ * store directly (operator rights, like `tctl` on the server), `HttpAdmin` goes through the REST
+ * API as the identity of a token. The API's routes call a `LocalAdmin` too, so both paths run the
+ * same checks.
+ */
+import type { AuditRecord } from '../audit/events.js';
+import type { Identity, IdentityKind } from '../core/identity.js';
+
+/** What `whoami` answers. */
+export interface WhoAmI {
+  readonly subject: string;
+  readonly kind: IdentityKind;
+  readonly groups: readonly string[];
+  readonly issuer: string;
+  readonly roles: readonly Role[];
+  readonly expiresAt?: string;
+}
+
+/** What an identity may do on the admin surface. */
+export type Role = 'operator' | 'admin' | 'auditor';
+
+/** A token as listed (never the secret). */
+export interface TokenView {
+  readonly id: string;
+  readonly name: string;
+  readonly kind: string;
+  readonly groups: readonly string[];
+  readonly createdAt: string;
+  readonly createdBy: string;
+  readonly expiresAt: string;
+  readonly revokedAt: string | null;
+  readonly lastUsedAt: string | null;
+}
+
+/** Input for a new token. */
+export interface CreateTokenInput {
+  readonly name: string;
+  readonly groups?: readonly string[];
+  readonly kind?: IdentityKind;
+  readonly ttlMs?: number;
+}
+
+/** A connection as a caller sees it: no host, no credential. */
+export interface ConnectionView {
+  readonly name: string;
+  readonly type: string;
+  readonly tags: Readonly<Record<string, string>>;
+  /** Exact command to connect (the token goes in PGPASSWORD). */
+  readonly connect: string;
+  /** Shown to admins and auditors only. */
+  readonly access?: readonly string[];
+}
+
+/** A session row. */
+export interface SessionView {
+  readonly id: string;
+  readonly protocol: string;
+  readonly subject: string | null;
+  readonly connection: string;
+  readonly clientAddress: string;
+  readonly startedAt: string;
+  readonly endedAt: string | null;
+  readonly outcome: string | null;
+  readonly errorCode: string | null;
+  readonly bytesFromClient: number;
+  readonly bytesToClient: number;
+  readonly statements: number;
+}
+
+/** Filters for audit search. */
+export interface AuditQuery {
+  readonly identity?: string;
+  readonly group?: string;
+  readonly connection?: string;
+  readonly type?: string;
+  readonly sessionId?: string;
+  readonly since?: Date;
+  readonly until?: Date;
+  readonly limit?: number;
+}
+
+/** Filters for session listing. */
+export interface SessionQuery {
+  readonly identity?: string;
+  readonly connection?: string;
+  readonly since?: Date;
+  readonly until?: Date;
+  readonly limit?: number;
+}
+
+/** Result of checking the audit hash chains. */
+export interface AuditVerifyView {
+  readonly ok: boolean;
+  readonly nodes: readonly { readonly node: string; readonly events: number; readonly lastSeq: number }[];
+  readonly firstBad?: { readonly node: string; readonly seq: number; readonly reason: string };
+}
+
+/** Everything the CLI and API can do, checked against the acting identity. */
+export interface AdminService {
+  whoami(): Promise<WhoAmI>;
+  createToken(input: CreateTokenInput): Promise<{ token: string; info: TokenView }>;
+  listTokens(): Promise<TokenView[]>;
+  revokeToken(name: string): Promise<TokenView>;
+  listConnections(): Promise<ConnectionView[]>;
+  listSessions(query: SessionQuery): Promise<SessionView[]>;
+  searchAudit(query: AuditQuery): Promise<AuditRecord[]>;
+  verifyAudit(): Promise<AuditVerifyView>;
+}
+
+/** Roles of an identity under the configured admin/auditor lists. */
+export type RoleResolver = (identity: Identity) => readonly Role[];

@@ -1,0 +1,77 @@
+/**
+ * @module The REST API under /api/v1: bearer authentication (Airlock token or OIDC JWT), roles from
+ * `admins`/`auditors`, problem+json errors, an OpenAPI document, /healthz and /metrics.
+ * Each capability is its own encapsulated plugin under `routes/`.
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { LocalAdminDeps } from '../admin/local.js';
+import type { Clock } from '../core/clock.js';
+import { AirlockError, toAirlockError } from '../core/errors.js';
+import type { Authenticator } from '../core/gate.js';
+import { collectOpenApi } from './openapi.js';
+import { toProblem } from './problem.js';
+import { auditRoutes } from './routes/audit.js';
+import { connectionRoutes } from './routes/connections.js';
+import { healthRoutes } from './routes/health.js';
+import { sessionRoutes } from './routes/sessions.js';
+import { tokenRoutes } from './routes/tokens.js';
+import { kIdentity } from './symbols.js';
+
+/** What the API needs. */
+export interface ApiDeps {
+  readonly admin: LocalAdminDeps;
+  readonly authenticator: Authenticator;
+  readonly clock: Clock;
+  readonly log: Logger;
+  /** Prometheus text exposition. */
+  readonly metrics: () => Promise<{ contentType: string; body: string }>;
+  /** True while the server accepts sessions; /healthz answers 503 otherwise. */
+  readonly healthy: () => boolean;
+}
+
+const PUBLIC_PATHS = new Set(['/healthz', '/metrics', '/api/v1/openapi.json']);
+
+/** Builds the fastify app (not listening yet). */
+export async function createApi(deps: ApiDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.log.child({ component: 'api' }),
+    disableRequestLogging: true,
+    bodyLimit: 1 << 20,
+  });
+  const openapi = collectOpenApi(app);
+
+  app.decorateRequest(kIdentity, null);
+  app.addHook('onRequest', async (request) => {
+    const path = request.url.split('?')[0] ?? '';
+    if (PUBLIC_PATHS.has(path)) return;
+    const header = request.headers.authorization ?? '';
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match?.[1]) throw new AirlockError('ERR_UNAUTHENTICATED', 'missing bearer token');
+    request[kIdentity] = await deps.authenticator.authenticate(match[1]);
+  });
+
+  app.setErrorHandler((thrown, request, reply) => {
+    const validation = (thrown as { validation?: unknown }).validation;
+    const err = validation
+      ? new AirlockError('ERR_BAD_REQUEST', (thrown as Error).message, { userMessage: (thrown as Error).message })
+      : toAirlockError(thrown);
+    if (err.code === 'ERR_INTERNAL') request.log.error({ err: thrown }, 'api request failed');
+    reply.code(err.entry.http).type('application/problem+json').send(toProblem(err));
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const err = new AirlockError('ERR_NOT_FOUND', `no route ${request.method} ${request.url}`, {
+      userMessage: `no API route ${request.method} ${request.url.split('?')[0]}`,
+    });
+    reply.code(404).type('application/problem+json').send(toProblem(err));
+  });
+
+  await app.register(healthRoutes, { metrics: deps.metrics, healthy: deps.healthy });
+  const routeDeps = { admin: deps.admin, clock: deps.clock };
+  await app.register(tokenRoutes, { prefix: '/api/v1', ...routeDeps });
+  await app.register(connectionRoutes, { prefix: '/api/v1', ...routeDeps });
+  await app.register(sessionRoutes, { prefix: '/api/v1', ...routeDeps });
+  await app.register(auditRoutes, { prefix: '/api/v1', ...routeDeps });
+  app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => openapi());
+  return app;
+}

@@ -1,0 +1,107 @@
+/**
+ * @module `airlock audit search|verify`.
+ */
+import type { Command } from 'commander';
+import { parseTimeBound } from '../../admin/time.js';
+import type { AuditRecord } from '../../audit/events.js';
+import { systemClock } from '../../core/clock.js';
+import { withAdmin } from '../context.js';
+import { printJson, printTable, say } from '../io.js';
+import { type CommandContext, globals } from './context.js';
+import { parseLimit } from './limits.js';
+
+interface SearchFlags {
+  identity?: string;
+  group?: string;
+  connection?: string;
+  type?: string;
+  session?: string;
+  since?: string;
+  until?: string;
+  limit?: string;
+  json?: boolean;
+}
+
+/** One-line summary of an event for the human table. */
+function summary(record: AuditRecord): string {
+  switch (record.type) {
+    case 'session.start':
+      return record.outcome === 'success' ? `from ${record.client.address}` : `refused: ${record.error?.code}`;
+    case 'session.end':
+      return `${record.outcome} after ${record.durationMs} ms, ${record.statements} statements`;
+    case 'command':
+      return `${record.decision} ${record.text.replace(/\s+/g, ' ').slice(0, 80)}`;
+    case 'command.result':
+      return `${record.outcome}${record.rows !== undefined ? ` ${record.rows} rows` : ''} in ${record.durationMs} ms`;
+    case 'token.created':
+      return `token ${record.name} (${record.kind}) until ${record.expiresAt}`;
+    case 'token.revoked':
+      return `token ${record.name}`;
+  }
+}
+
+function subjectOf(record: AuditRecord): string | undefined {
+  if ('identity' in record) return record.identity?.subject;
+  if ('actor' in record) return record.actor.subject;
+  return undefined;
+}
+
+/** Registers the audit commands. */
+export function auditCommands(program: Command, { io, state }: CommandContext): void {
+  const audit = program.command('audit').description('the audit trail');
+  audit
+    .command('search')
+    .description('search audit events, oldest first')
+    .option('--identity <subject>', 'events of this identity')
+    .option('--group <group>', 'events of members of this group')
+    .option('--connection <name>', 'events on this connection')
+    .option('--type <type>', 'session.start, session.end, command, command.result, token.created, ...')
+    .option('--session <id>', 'events of one session')
+    .option('--since <time>', 'ISO time or duration ago (2h, 7d)')
+    .option('--until <time>', 'ISO time or duration ago')
+    .option('--limit <n>', 'at most this many', '1000')
+    .option('--json', 'JSON array')
+    .action(async (opts: SearchFlags, cmd: Command) => {
+      const since = parseTimeBound(opts.since, systemClock, '--since');
+      const until = parseTimeBound(opts.until, systemClock, '--until');
+      const events = await withAdmin(globals(cmd), io, (admin) =>
+        admin.searchAudit({
+          ...(opts.identity ? { identity: opts.identity } : {}),
+          ...(opts.group ? { group: opts.group } : {}),
+          ...(opts.connection ? { connection: opts.connection } : {}),
+          ...(opts.type ? { type: opts.type } : {}),
+          ...(opts.session ? { sessionId: opts.session } : {}),
+          ...(since ? { since } : {}),
+          ...(until ? { until } : {}),
+          limit: parseLimit(opts.limit, 1000),
+        }),
+      );
+      if (opts.json) return printJson(io, events);
+      printTable(io, events, [
+        { header: 'TIME', value: (e) => e.time },
+        { header: 'NODE#SEQ', value: (e) => `${e.node}#${e.seq}` },
+        { header: 'TYPE', value: (e) => e.type },
+        { header: 'IDENTITY', value: subjectOf },
+        { header: 'CONNECTION', value: (e) => ('connection' in e ? e.connection : undefined) },
+        { header: 'WHAT', value: summary },
+      ]);
+    });
+
+  audit
+    .command('verify')
+    .description('check every node’s hash chain and anchor; non-zero exit names the first bad event')
+    .option('--json', 'JSON object')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const report = await withAdmin(globals(cmd), io, (admin) => admin.verifyAudit());
+      if (opts.json) printJson(io, report);
+      else {
+        for (const node of report.nodes) say(io, `node ${node.node}: ${node.events} events, last #${node.lastSeq}`);
+        if (report.ok) say(io, 'audit chain OK');
+      }
+      if (!report.ok) {
+        const bad = report.firstBad;
+        io.stderr.write(`audit chain BROKEN at ${bad?.node}#${bad?.seq}: ${bad?.reason}\n`);
+        state.exit = 6;
+      }
+    });
+}

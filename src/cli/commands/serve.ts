@@ -1,0 +1,30 @@
+/**
+ * @module `airlock serve`: runs the gateway until SIGTERM/SIGINT, then drains.
+ */
+import type { Command } from 'commander';
+import { startServer } from '../../server/start.js';
+import { loadCliConfig } from '../context.js';
+import { type CommandContext, globals } from './context.js';
+
+/** How long open sessions may finish after SIGTERM before they are told and closed. */
+const DRAIN_GRACE_MS = 30_000;
+
+/** Registers `airlock serve`. */
+export function serveCommand(program: Command, { io }: CommandContext): void {
+  program
+    .command('serve')
+    .description('run the gateway (API, PostgreSQL listener) until SIGTERM')
+    .option('--drain-grace <ms>', 'how long open sessions may finish on SIGTERM', String(DRAIN_GRACE_MS))
+    .action(async (opts: { drainGrace: string }, cmd: Command) => {
+      const config = await loadCliConfig(globals(cmd), io);
+      const server = await startServer(config, { env: io.env });
+      await new Promise<void>((resolve) => {
+        const shutdown = (signal: string) => {
+          server.log.info({ signal }, 'draining');
+          server.drain(Number(opts.drainGrace) || DRAIN_GRACE_MS).then(resolve, resolve);
+        };
+        process.once('SIGTERM', () => shutdown('SIGTERM'));
+        process.once('SIGINT', () => shutdown('SIGINT'));
+      });
+    });
+}

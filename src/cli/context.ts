@@ -1,0 +1,86 @@
+/**
+ * @module How a CLI command reaches Airlock: with --config it acts locally on the store with
+ * operator rights (like `tctl` on the server); with --server URL (or AIRLOCK_SERVER) it goes through
+ * the API as the identity of --token / AIRLOCK_TOKEN.
+ */
+import { LocalAdmin } from '../admin/local.js';
+import { createRoleResolver } from '../admin/roles.js';
+import type { AdminService } from '../admin/service.js';
+import { HttpAdmin } from '../admin/http-client.js';
+import { AuditDrainer } from '../audit/drain.js';
+import { Journal } from '../audit/journal.js';
+import { loadOrCreateNodeKey } from '../audit/node-key.js';
+import { findConfigFile, loadConfig } from '../config/load.js';
+import { systemClock } from '../core/clock.js';
+import type { AirlockConfig } from '../core/config.js';
+import { AirlockError } from '../core/errors.js';
+import { OPERATOR } from '../core/identity.js';
+import { TokenService } from '../identity/tokens.js';
+import { createLogger } from '../server/logger.js';
+import { openStore } from '../store/db.js';
+import type { CliIo } from './io.js';
+
+/** The global flags every command accepts. */
+export interface GlobalFlags {
+  readonly config?: string;
+  readonly server?: string;
+  readonly token?: string;
+}
+
+/** An admin surface plus whatever must be closed after the command. */
+export interface AdminSession {
+  readonly admin: AdminService;
+  close(): Promise<void>;
+}
+
+/** Loads the config the way every command does: --config, AIRLOCK_CONFIG, ./airlock.yaml. */
+export async function loadCliConfig(flags: GlobalFlags, io: CliIo): Promise<AirlockConfig> {
+  return loadConfig(findConfigFile(flags.config, io.env, io.cwd), io.env);
+}
+
+/** Opens the admin surface: remote when --server/AIRLOCK_SERVER (and no --config), else local. */
+export async function openAdmin(flags: GlobalFlags, io: CliIo): Promise<AdminSession> {
+  const server = flags.server ?? (flags.config ? undefined : io.env.AIRLOCK_SERVER);
+  if (server) {
+    const token = flags.token ?? io.env.AIRLOCK_TOKEN;
+    if (!token) {
+      throw new AirlockError('ERR_UNAUTHENTICATED', 'no token for --server', {
+        userMessage: 'with --server, pass --token TOKEN or set AIRLOCK_TOKEN',
+      });
+    }
+    return { admin: new HttpAdmin(server, token), close: async () => {} };
+  }
+  const config = await loadCliConfig(flags, io);
+  const store = await openStore(config.store);
+  const key = loadOrCreateNodeKey(config.stateDir);
+  // The CLI keeps its own hash chain (node "<node>.cli"): a running server owns the main one.
+  const node = `${config.node}.cli`;
+  const journal = await Journal.open({ dir: config.stateDir, node, clock: systemClock, key });
+  const log = createLogger('silent');
+  const drainer = new AuditDrainer({ db: store.db, journal, key, node, log });
+  await drainer.start();
+  const tokens = new TokenService({ db: store.db, clock: systemClock, audit: journal });
+  const admin = new LocalAdmin(
+    { db: store.db, tokens, config: () => config, roles: createRoleResolver(() => config), nodeKey: key },
+    OPERATOR,
+  );
+  return {
+    admin,
+    async close() {
+      await drainer.flush();
+      drainer.stop();
+      journal.close();
+      await store.close();
+    },
+  };
+}
+
+/** Runs `fn` with an admin surface and always closes it. */
+export async function withAdmin<T>(flags: GlobalFlags, io: CliIo, fn: (admin: AdminService) => Promise<T>): Promise<T> {
+  const session = await openAdmin(flags, io);
+  try {
+    return await fn(session.admin);
+  } finally {
+    await session.close();
+  }
+}

@@ -1,0 +1,203 @@
+/**
+ * @module The composition root: config → store → journal → gate → engines → listeners → API.
+ * `startServer` returns a handle to stop or drain it; `airlock serve`, `airlock demo`, the tests and
+ * the bench all start Airlock through here.
+ */
+import { mkdirSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import type { Logger } from 'pino';
+import type { LocalAdminDeps } from '../admin/local.js';
+import { createRoleResolver } from '../admin/roles.js';
+import type { CreateTokenInput } from '../admin/service.js';
+import { createApi } from '../api/server.js';
+import { AuditDrainer } from '../audit/drain.js';
+import { Journal } from '../audit/journal.js';
+import { loadOrCreateNodeKey } from '../audit/node-key.js';
+import { createSecretResolver } from '../config/secrets.js';
+import { type Clock, systemClock } from '../core/clock.js';
+import type { AirlockConfig, ListenAddress } from '../core/config.js';
+import type { Connection, Protocol } from '../core/connection.js';
+import { AirlockError } from '../core/errors.js';
+import { Gate } from '../core/gate.js';
+import { OPERATOR } from '../core/identity.js';
+import { createAuthenticator } from '../identity/authenticator.js';
+import { OidcVerifier } from '../identity/oidc.js';
+import { TokenService } from '../identity/tokens.js';
+import { openStore, type Store } from '../store/db.js';
+import { watchChanges } from './change-feed.js';
+import { createEngineRegistry } from './engines.js';
+import { createLogger } from './logger.js';
+import { createMetrics } from './metrics.js';
+import { loadTlsMaterial } from './tls.js';
+
+/** Options that tests and embedders may override. */
+export interface ServerOptions {
+  readonly log?: Logger;
+  readonly clock?: Clock;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/** A running Airlock. */
+export interface RunningServer {
+  readonly config: AirlockConfig;
+  readonly addresses: { readonly api: ListenAddress; readonly postgres?: ListenAddress };
+  readonly store: Store;
+  readonly gate: Gate;
+  readonly log: Logger;
+  /** Issues a token as the local operator; returns the token. */
+  createToken(input: CreateTokenInput): Promise<string>;
+  /** Waits until every journaled event is in the store. */
+  flushAudit(): Promise<void>;
+  /** Stops taking sessions, lets open ones finish for up to `graceMs`, tells the rest, then stops. */
+  drain(graceMs: number): Promise<void>;
+  /** Ends everything now. */
+  stop(): Promise<void>;
+}
+
+function listen(server: Server, address: ListenAddress): Promise<ListenAddress> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(address.port, address.host, () => {
+      server.off('error', reject);
+      const bound = server.address();
+      resolve({ host: address.host, port: typeof bound === 'object' && bound ? bound.port : address.port });
+    });
+  });
+}
+
+/** Stops accepting; resolves once the server's open connections are gone too. */
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) return resolve();
+    server.close(() => resolve());
+  });
+}
+
+/** Starts Airlock from a validated config. */
+export async function startServer(config: AirlockConfig, options: ServerOptions = {}): Promise<RunningServer> {
+  const clock = options.clock ?? systemClock;
+  const env = options.env ?? process.env;
+  const log = options.log ?? createLogger(config.logging.level);
+  for (const warning of config.warnings) log.warn({ warning }, 'config warning');
+
+  mkdirSync(config.stateDir, { recursive: true });
+  const store = await openStore(config.store);
+  const nodeKey = loadOrCreateNodeKey(config.stateDir);
+  const journal = await Journal.open({ dir: config.stateDir, node: config.node, clock, key: nodeKey });
+  const drainer = new AuditDrainer({ db: store.db, journal, key: nodeKey, node: config.node, log });
+  await drainer.start();
+
+  // Read through a function so config reload (operations issue) can swap it without restarts.
+  const current = config;
+  const catalog = new Map<string, Connection>(current.connections.map((c) => [c.name, c]));
+  const tokens = new TokenService({ db: store.db, clock, audit: journal });
+  const oidc = new OidcVerifier({ issuers: config.identity.oidc, clock });
+  const authenticator = createAuthenticator(tokens, oidc);
+  const gate = new Gate({ authenticator, connections: () => catalog, audit: journal, clock });
+  const tls = await loadTlsMaterial(config);
+  const secrets = createSecretResolver(() => current.connections, env);
+  const registry = createEngineRegistry();
+
+  const sockets = new Set<Socket>();
+  const listeners: Server[] = [];
+  const addresses: { api: ListenAddress; postgres?: ListenAddress } = { api: config.listen.api };
+  const protocolListeners: [Protocol, ListenAddress | undefined][] = [['postgres', config.listen.postgres]];
+  for (const [protocol, address] of protocolListeners) {
+    if (!address) continue;
+    const engine = registry.get(protocol)({ gate, clock, log: log.child({ protocol }), tls: tls.context, secrets });
+    const server = createServer({ noDelay: true }, (socket) => {
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+      engine.handle(socket).catch((err: unknown) => log.error({ err }, 'engine failed'));
+    });
+    server.on('error', (err) => log.error({ err, protocol }, 'listener error'));
+    addresses[protocol] = await listen(server, address);
+    listeners.push(server);
+  }
+
+  const metrics = createMetrics({ journalFailures: () => journal.failures, auditLag: () => drainer.lag });
+  const adminDeps: LocalAdminDeps = {
+    db: store.db,
+    tokens,
+    config: () => current,
+    roles: createRoleResolver(() => current),
+    nodeKey,
+  };
+  const api = await createApi({
+    admin: adminDeps,
+    authenticator,
+    clock,
+    log,
+    metrics: () => metrics.render(),
+    healthy: () => !gate.draining,
+  });
+  await api.listen({ host: config.listen.api.host, port: config.listen.api.port });
+  const apiAddress = api.server.address();
+  addresses.api = {
+    host: config.listen.api.host,
+    port: typeof apiAddress === 'object' && apiAddress ? apiAddress.port : config.listen.api.port,
+  };
+
+  const feed = await watchChanges(store.db, log, (change) => {
+    if (change.kind === 'token.revoked') {
+      const ended = gate.terminateWhere(
+        (s) => s.identity.issuer === 'airlock' && s.identity.subject === change.ref,
+        new AirlockError('ERR_TOKEN_REVOKED', `token ${change.ref} revoked`),
+      );
+      if (ended) log.info({ token: change.ref, sessions: ended }, 'ended sessions of revoked token');
+    }
+  });
+  log.info({ api: addresses.api, postgres: addresses.postgres, node: config.node }, 'airlock started');
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      gate.startDraining();
+      feed.stop();
+      const closed = Promise.all(listeners.map(closeServer));
+      gate.terminateWhere(() => true, new AirlockError('ERR_SHUTTING_DOWN'));
+      // Engines close their sockets on terminate; anything still half-open goes now.
+      setTimeout(() => {
+        for (const socket of sockets) socket.destroy();
+      }, 200).unref();
+      await closed;
+      await api.close();
+      metrics.dispose();
+      await drainer.flush();
+      drainer.stop();
+      journal.close();
+      await store.close();
+      log.info('airlock stopped');
+    })();
+    return stopping;
+  };
+
+  return {
+    config,
+    addresses,
+    store,
+    gate,
+    log,
+    async createToken(input) {
+      const { token } = await tokens.create({
+        name: input.name,
+        groups: [...(input.groups ?? [])],
+        kind: input.kind ?? 'agent',
+        ttlMs: input.ttlMs ?? 8 * 3600_000,
+        actor: OPERATOR,
+      });
+      return token;
+    },
+    flushAudit: () => drainer.flush(),
+    async drain(graceMs) {
+      gate.startDraining();
+      for (const server of listeners) server.close();
+      const deadline = clock.nowMs() + graceMs;
+      while ([...gate.liveSessions()].length > 0 && clock.nowMs() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await stop();
+    },
+    stop,
+  };
+}
