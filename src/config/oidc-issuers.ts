@@ -6,7 +6,15 @@ import type { IdentityKind } from '../core/identity.js';
 import { optionalString, requiredString } from './fields.js';
 import { checkKeys, type Findings, isMap, keyPath } from './problems.js';
 
-const ISSUER_KEYS = ['name', 'issuer', 'audience', 'groupsClaim', 'subjectClaim', 'kind', 'kindClaim'] as const;
+const ISSUER_KEYS = [
+  'name',
+  'issuer',
+  'audience',
+  'groupsClaim',
+  'subjectClaim',
+  'kind',
+  'kindClaim',
+] as const;
 const KINDS: readonly IdentityKind[] = ['human', 'agent', 'service'];
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
@@ -27,13 +35,22 @@ export function readIdentity(findings: Findings, value: unknown): { oidc: OidcIs
   const issuers: OidcIssuer[] = [];
   const seenNames = new Set<string>();
   list.forEach((item, index) => {
-    const issuer = readIssuer(findings, item, keyPath('identity.oidc', index));
-    if (issuer === undefined) return;
-    if (seenNames.has(issuer.name)) {
-      findings.problem(keyPath(keyPath('identity.oidc', index), 'name'), `duplicate issuer name "${issuer.name}"`);
-      return;
+    const where = keyPath('identity.oidc', index);
+    const name = isMap(item) && typeof item.name === 'string' ? item.name : undefined;
+    if (name !== undefined && seenNames.has(name)) {
+      findings.problem(keyPath(where, 'name'), `duplicate issuer name "${name}"`);
     }
-    seenNames.add(issuer.name);
+    if (name !== undefined) seenNames.add(name);
+    const issuer = readIssuer(findings, item, where);
+    if (issuer === undefined) return;
+    // Tokens pick their issuer by `iss`; two entries for one URL would make that choice ambiguous.
+    const twin = issuers.find((other) => other.issuer === issuer.issuer);
+    if (twin !== undefined) {
+      findings.problem(
+        keyPath(where, 'issuer'),
+        `issuer URL "${issuer.issuer}" is already configured as "${twin.name}"`,
+      );
+    }
     issuers.push(issuer);
   });
   return { oidc: issuers };
@@ -61,7 +78,12 @@ function readIssuer(findings: Findings, value: unknown, where: string): OidcIssu
     if (KINDS.includes(value.kind as IdentityKind)) kind = value.kind as IdentityKind;
     else findings.expected(keyPath(where, 'kind'), 'one of human, agent, service', value.kind);
   }
-  if (findings.problems.length > before || name === undefined || issuer === undefined || audience === undefined) {
+  if (
+    findings.problems.length > before ||
+    name === undefined ||
+    issuer === undefined ||
+    audience === undefined
+  ) {
     return undefined;
   }
   return { name, issuer, audience, groupsClaim, subjectClaim, kind, ...(kindClaim ? { kindClaim } : {}) };

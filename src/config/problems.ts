@@ -57,7 +57,8 @@ export function checkKeys(findings: Findings, where: string, map: YamlMap, allow
     if (allowed.includes(key)) continue;
     const suggestion = closestKey(key, allowed);
     const at = where === '' ? 'at top level' : `in ${where}`;
-    const hint = suggestion === undefined ? `; known keys: ${allowed.join(', ')}` : ` (did you mean "${suggestion}"?)`;
+    const hint =
+      suggestion === undefined ? `; known keys: ${allowed.join(', ')}` : ` (did you mean "${suggestion}"?)`;
     findings.problems.push(`unknown key "${key}" ${at}${hint}`);
   }
 }
@@ -105,7 +106,11 @@ function editDistance(a: string, b: string): number {
   for (let i = 1; i < rows; i++) {
     for (let j = 1; j < cols; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let value = Math.min(d[(i - 1) * cols + j]! + 1, d[i * cols + j - 1]! + 1, d[(i - 1) * cols + j - 1]! + cost);
+      let value = Math.min(
+        d[(i - 1) * cols + j]! + 1,
+        d[i * cols + j - 1]! + 1,
+        d[(i - 1) * cols + j - 1]! + cost,
+      );
       if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
         value = Math.min(value, d[(i - 2) * cols + j - 2]! + 1);
       }

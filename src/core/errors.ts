@@ -58,6 +58,14 @@ export const errorCatalog = {
     http: 401,
     exit: 3,
   },
+  ERR_IDP_UNAVAILABLE: {
+    message: 'the token could not be checked because its identity provider is unreachable',
+    action: 'Try again shortly; if it persists, tell an admin (the gateway log names the issuer).',
+    sqlstate: '08001',
+    severity: 'FATAL',
+    http: 503,
+    exit: 5,
+  },
   ERR_CLEARTEXT_REFUSED: {
     message: 'tokens are accepted in clear text only over TLS or from a loopback address',
     action: 'Connect with TLS (psql: sslmode=require).',
