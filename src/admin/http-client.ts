@@ -61,7 +61,9 @@ export class HttpAdmin implements AdminService {
     const parsed = text ? (JSON.parse(text) as unknown) : undefined;
     if (!response.ok) {
       const problem = (parsed ?? {}) as { code?: string; title?: string; detail?: string };
-      const code = (problem.code && problem.code in errorCatalog ? problem.code : 'ERR_INTERNAL') as ErrorCode;
+      const code = (
+        problem.code && problem.code in errorCatalog ? problem.code : 'ERR_INTERNAL'
+      ) as ErrorCode;
       throw new AirlockError(code, problem.title ?? `HTTP ${response.status}`, {
         userMessage: problem.title ?? `the server answered HTTP ${response.status}`,
         ...(problem.detail ? { detail: problem.detail } : {}),

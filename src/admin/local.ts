@@ -4,7 +4,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { AuditRecord } from '../audit/events.js';
-import { searchAudit, listSessions } from '../audit/search.js';
+import { listSessions, searchAudit } from '../audit/search.js';
 import { verifyAudit } from '../audit/verify.js';
 import type { AirlockConfig } from '../core/config.js';
 import type { Connection } from '../core/connection.js';

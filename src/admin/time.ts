@@ -11,9 +11,13 @@ export function parseTimeBound(text: string | undefined, clock: Clock, flag: str
   if (/^\d+(\.\d+)?[smhdw]$/.test(text)) return new Date(clock.nowMs() - parseDuration(text));
   const time = new Date(text);
   if (Number.isNaN(time.getTime())) {
-    throw new AirlockError('ERR_BAD_REQUEST', `${flag}: expected an ISO time or a duration like 2h, received "${text}"`, {
-      userMessage: `${flag}: expected an ISO time (2026-01-31T12:00:00Z) or a duration like 2h or 7d, received "${text}"`,
-    });
+    throw new AirlockError(
+      'ERR_BAD_REQUEST',
+      `${flag}: expected an ISO time or a duration like 2h, received "${text}"`,
+      {
+        userMessage: `${flag}: expected an ISO time (2026-01-31T12:00:00Z) or a duration like 2h or 7d, received "${text}"`,
+      },
+    );
   }
   return time;
 }

@@ -2,7 +2,15 @@
  * @module The OpenAPI 3.1 document, collected from the routes' own schemas as they register, so it
  * cannot drift from what the server validates.
  */
-import type { FastifyInstance, RouteOptions } from 'fastify';
+import type { FastifyInstance, FastifySchema, RouteOptions } from 'fastify';
+
+/** A route schema with the documentation fields the OpenAPI document reads. */
+export type DocumentedSchema = FastifySchema & { summary?: string; hide?: boolean };
+
+/** Types a route's schema with its documentation fields (fastify ignores them when validating). */
+export function documented(schema: DocumentedSchema): FastifySchema {
+  return schema;
+}
 
 interface Operation {
   summary?: string;
@@ -16,10 +24,7 @@ interface Operation {
 export function collectOpenApi(app: FastifyInstance): () => unknown {
   const paths: Record<string, Record<string, Operation>> = {};
   app.addHook('onRoute', (route: RouteOptions) => {
-    const schema = (route.schema ?? {}) as {
-      summary?: string;
-      hide?: boolean;
-      body?: unknown;
+    const schema = (route.schema ?? {}) as DocumentedSchema & {
       querystring?: { properties?: Record<string, unknown> };
     };
     if (schema.hide) return;
@@ -44,8 +49,7 @@ export function collectOpenApi(app: FastifyInstance): () => unknown {
         },
         ...(path.startsWith('/api/v1/') ? { security: [{ bearer: [] }] } : {}),
       };
-      const entry = (paths[path] ??= {});
-      entry[method.toLowerCase()] = operation;
+      paths[path] = { ...paths[path], [method.toLowerCase()]: operation };
     }
   });
   return () => ({

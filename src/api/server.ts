@@ -3,13 +3,13 @@
  * `admins`/`auditors`, problem+json errors, an OpenAPI document, /healthz and /metrics.
  * Each capability is its own encapsulated plugin under `routes/`.
  */
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { LocalAdminDeps } from '../admin/local.js';
 import type { Clock } from '../core/clock.js';
 import { AirlockError, toAirlockError } from '../core/errors.js';
 import type { Authenticator } from '../core/gate.js';
-import { collectOpenApi } from './openapi.js';
+import { collectOpenApi, documented } from './openapi.js';
 import { toProblem } from './problem.js';
 import { auditRoutes } from './routes/audit.js';
 import { connectionRoutes } from './routes/connections.js';
@@ -35,7 +35,7 @@ const PUBLIC_PATHS = new Set(['/healthz', '/metrics', '/api/v1/openapi.json']);
 /** Builds the fastify app (not listening yet). */
 export async function createApi(deps: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({
-    loggerInstance: deps.log.child({ component: 'api' }),
+    loggerInstance: deps.log.child({ component: 'api' }) as FastifyBaseLogger,
     disableRequestLogging: true,
     bodyLimit: 1 << 20,
   });
@@ -54,7 +54,9 @@ export async function createApi(deps: ApiDeps): Promise<FastifyInstance> {
   app.setErrorHandler((thrown, request, reply) => {
     const validation = (thrown as { validation?: unknown }).validation;
     const err = validation
-      ? new AirlockError('ERR_BAD_REQUEST', (thrown as Error).message, { userMessage: (thrown as Error).message })
+      ? new AirlockError('ERR_BAD_REQUEST', (thrown as Error).message, {
+          userMessage: (thrown as Error).message,
+        })
       : toAirlockError(thrown);
     if (err.code === 'ERR_INTERNAL') request.log.error({ err: thrown }, 'api request failed');
     reply.code(err.entry.http).type('application/problem+json').send(toProblem(err));
@@ -72,6 +74,6 @@ export async function createApi(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(connectionRoutes, { prefix: '/api/v1', ...routeDeps });
   await app.register(sessionRoutes, { prefix: '/api/v1', ...routeDeps });
   await app.register(auditRoutes, { prefix: '/api/v1', ...routeDeps });
-  app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => openapi());
+  app.get('/api/v1/openapi.json', { schema: documented({ hide: true }) }, async () => openapi());
   return app;
 }

@@ -3,11 +3,12 @@
  * operator rights (like `tctl` on the server); with --server URL (or AIRLOCK_SERVER) it goes through
  * the API as the identity of --token / AIRLOCK_TOKEN.
  */
+
+import { HttpAdmin } from '../admin/http-client.js';
 import { LocalAdmin } from '../admin/local.js';
 import { createRoleResolver } from '../admin/roles.js';
 import type { AdminService } from '../admin/service.js';
-import { HttpAdmin } from '../admin/http-client.js';
-import { AuditDrainer } from '../audit/drain.js';
+import { AuditDrainer, readVerifiedAnchor } from '../audit/drain.js';
 import { Journal } from '../audit/journal.js';
 import { loadOrCreateNodeKey } from '../audit/node-key.js';
 import { findConfigFile, loadConfig } from '../config/load.js';
@@ -16,7 +17,6 @@ import type { AirlockConfig } from '../core/config.js';
 import { AirlockError } from '../core/errors.js';
 import { OPERATOR } from '../core/identity.js';
 import { TokenService } from '../identity/tokens.js';
-import { createLogger } from '../server/logger.js';
 import { openStore } from '../store/db.js';
 import type { CliIo } from './io.js';
 
@@ -55,9 +55,17 @@ export async function openAdmin(flags: GlobalFlags, io: CliIo): Promise<AdminSes
   const key = loadOrCreateNodeKey(config.stateDir);
   // The CLI keeps its own hash chain (node "<node>.cli"): a running server owns the main one.
   const node = `${config.node}.cli`;
-  const journal = await Journal.open({ dir: config.stateDir, node, clock: systemClock, key });
-  const log = createLogger('silent');
-  const drainer = new AuditDrainer({ db: store.db, journal, key, node, log });
+  const resumeFrom = await readVerifiedAnchor(store.db, node, key);
+  // Concurrent CLI commands take turns on the CLI journal rather than failing.
+  const journal = Journal.open({
+    dir: config.stateDir,
+    node,
+    clock: systemClock,
+    key,
+    lockWaitMs: 10_000,
+    ...(resumeFrom ? { resumeFrom } : {}),
+  });
+  const drainer = new AuditDrainer({ db: store.db, journal, key, clock: systemClock });
   await drainer.start();
   const tokens = new TokenService({ db: store.db, clock: systemClock, audit: journal });
   const admin = new LocalAdmin(
@@ -68,7 +76,7 @@ export async function openAdmin(flags: GlobalFlags, io: CliIo): Promise<AdminSes
     admin,
     async close() {
       await drainer.flush();
-      drainer.stop();
+      await drainer.stop();
       journal.close();
       await store.close();
     },
@@ -76,7 +84,11 @@ export async function openAdmin(flags: GlobalFlags, io: CliIo): Promise<AdminSes
 }
 
 /** Runs `fn` with an admin surface and always closes it. */
-export async function withAdmin<T>(flags: GlobalFlags, io: CliIo, fn: (admin: AdminService) => Promise<T>): Promise<T> {
+export async function withAdmin<T>(
+  flags: GlobalFlags,
+  io: CliIo,
+  fn: (admin: AdminService) => Promise<T>,
+): Promise<T> {
   const session = await openAdmin(flags, io);
   try {
     return await fn(session.admin);

@@ -16,7 +16,10 @@ import { type CliIo, reportError } from './io.js';
 export function buildProgram(io: CliIo, state: { exit: number }): Command {
   const program = new Command('airlock')
     .description('Airlock: the access gateway for AI agents')
-    .option('--config <file>', 'config file (else AIRLOCK_CONFIG, else ./airlock.yaml): act locally on the store')
+    .option(
+      '--config <file>',
+      'config file (else AIRLOCK_CONFIG, else ./airlock.yaml): act locally on the store',
+    )
     .option('--server <url>', 'Airlock API URL (else AIRLOCK_SERVER): act through the API as --token')
     .option('--token <token>', 'token to act as with --server (else AIRLOCK_TOKEN)')
     .configureOutput({

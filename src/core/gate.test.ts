@@ -115,9 +115,8 @@ test('an identity outside the access list is refused with ERR_ACCESS_DENIED', as
     audit: new MemoryAudit(),
     clock: new ManualClock(),
   });
-  void gate;
   await assert.rejects(
-    gate2.openSession(request(), () => {}),
+    gate.openSession(request(), () => {}),
     { code: 'ERR_ACCESS_DENIED' },
   );
 });

@@ -2,8 +2,9 @@
  * @module One authenticator for every entry point (protocol engines and the API): Airlock tokens
  * are checked against the store, anything shaped like a JWT against the configured OIDC issuers.
  */
-import type { Authenticator } from '../core/gate.js';
+
 import { AirlockError } from '../core/errors.js';
+import type { Authenticator } from '../core/gate.js';
 import type { Identity } from '../core/identity.js';
 import type { OidcVerifier } from './oidc.js';
 import type { TokenService } from './tokens.js';

@@ -2,7 +2,7 @@
  * @module Structured logs (pino). Redaction is a second line of defence: nothing should log a
  * secret in the first place.
  */
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 import type { AirlockConfig } from '../core/config.js';
 
 /** The process logger: JSON lines on stdout. */
@@ -12,7 +12,16 @@ export function createLogger(level: AirlockConfig['logging']['level']): Logger {
     base: { service: 'airlock' },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: {
-      paths: ['password', '*.password', 'token', '*.token', 'secret', '*.secret', 'authorization', '*.authorization'],
+      paths: [
+        'password',
+        '*.password',
+        'token',
+        '*.token',
+        'secret',
+        '*.secret',
+        'authorization',
+        '*.authorization',
+      ],
       censor: '***',
     },
   });

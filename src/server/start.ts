@@ -10,7 +10,7 @@ import type { LocalAdminDeps } from '../admin/local.js';
 import { createRoleResolver } from '../admin/roles.js';
 import type { CreateTokenInput } from '../admin/service.js';
 import { createApi } from '../api/server.js';
-import { AuditDrainer } from '../audit/drain.js';
+import { AuditDrainer, readVerifiedAnchor } from '../audit/drain.js';
 import { Journal } from '../audit/journal.js';
 import { loadOrCreateNodeKey } from '../audit/node-key.js';
 import { createSecretResolver } from '../config/secrets.js';
@@ -74,7 +74,10 @@ function closeServer(server: Server): Promise<void> {
 }
 
 /** Starts Airlock from a validated config. */
-export async function startServer(config: AirlockConfig, options: ServerOptions = {}): Promise<RunningServer> {
+export async function startServer(
+  config: AirlockConfig,
+  options: ServerOptions = {},
+): Promise<RunningServer> {
   const clock = options.clock ?? systemClock;
   const env = options.env ?? process.env;
   const log = options.log ?? createLogger(config.logging.level);
@@ -83,8 +86,22 @@ export async function startServer(config: AirlockConfig, options: ServerOptions 
   mkdirSync(config.stateDir, { recursive: true });
   const store = await openStore(config.store);
   const nodeKey = loadOrCreateNodeKey(config.stateDir);
-  const journal = await Journal.open({ dir: config.stateDir, node: config.node, clock, key: nodeKey });
-  const drainer = new AuditDrainer({ db: store.db, journal, key: nodeKey, node: config.node, log });
+  // The store's signed anchor lets the chain continue even if the journal file was lost.
+  const resumeFrom = await readVerifiedAnchor(store.db, config.node, nodeKey);
+  const journal = Journal.open({
+    dir: config.stateDir,
+    node: config.node,
+    clock,
+    key: nodeKey,
+    ...(resumeFrom ? { resumeFrom } : {}),
+  });
+  const drainer = new AuditDrainer({
+    db: store.db,
+    journal,
+    key: nodeKey,
+    clock,
+    onError: (err) => log.error({ err }, 'audit drain failed; retrying'),
+  });
   await drainer.start();
 
   // Read through a function so config reload (operations issue) can swap it without restarts.
@@ -104,7 +121,13 @@ export async function startServer(config: AirlockConfig, options: ServerOptions 
   const protocolListeners: [Protocol, ListenAddress | undefined][] = [['postgres', config.listen.postgres]];
   for (const [protocol, address] of protocolListeners) {
     if (!address) continue;
-    const engine = registry.get(protocol)({ gate, clock, log: log.child({ protocol }), tls: tls.context, secrets });
+    const engine = registry.get(protocol)({
+      gate,
+      clock,
+      log: log.child({ protocol }),
+      tls: tls.context,
+      secrets,
+    });
     const server = createServer({ noDelay: true }, (socket) => {
       sockets.add(socket);
       socket.once('close', () => sockets.delete(socket));
@@ -164,7 +187,7 @@ export async function startServer(config: AirlockConfig, options: ServerOptions 
       await api.close();
       metrics.dispose();
       await drainer.flush();
-      drainer.stop();
+      await drainer.stop();
       journal.close();
       await store.close();
       log.info('airlock stopped');

@@ -3,6 +3,7 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { adminFor, type RouteDeps } from '../context.js';
+import { documented } from '../openapi.js';
 import { type ListQuery, listQueryProperties, timeBounds } from './query.js';
 
 interface AuditSearchQuery extends ListQuery {
@@ -18,7 +19,7 @@ export const auditRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
   app.get<{ Querystring: AuditSearchQuery }>(
     '/audit/events',
     {
-      schema: {
+      schema: documented({
         summary: 'Search audit events',
         querystring: {
           type: 'object',
@@ -32,7 +33,7 @@ export const auditRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
             ...listQueryProperties,
           },
         },
-      },
+      }),
     },
     (request) => {
       const { identity, group, connection, type, session } = request.query;
@@ -46,7 +47,9 @@ export const auditRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
       });
     },
   );
-  app.get('/audit/verify', { schema: { summary: 'Verify every node’s audit hash chain' } }, (request) =>
-    adminFor(request, deps).verifyAudit(),
+  app.get(
+    '/audit/verify',
+    { schema: documented({ summary: 'Verify every node’s audit hash chain' }) },
+    (request) => adminFor(request, deps).verifyAudit(),
   );
 };

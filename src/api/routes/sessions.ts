@@ -3,6 +3,7 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { adminFor, type RouteDeps } from '../context.js';
+import { documented } from '../openapi.js';
 import { type ListQuery, listQueryProperties, timeBounds } from './query.js';
 
 interface SessionsQuery extends ListQuery {
@@ -15,14 +16,18 @@ export const sessionRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) =>
   app.get<{ Querystring: SessionsQuery }>(
     '/sessions',
     {
-      schema: {
+      schema: documented({
         summary: 'Sessions, newest first (callers without a role see their own)',
         querystring: {
           type: 'object',
           additionalProperties: false,
-          properties: { identity: { type: 'string' }, connection: { type: 'string' }, ...listQueryProperties },
+          properties: {
+            identity: { type: 'string' },
+            connection: { type: 'string' },
+            ...listQueryProperties,
+          },
         },
-      },
+      }),
     },
     (request) => {
       const { identity, connection } = request.query;

@@ -5,6 +5,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { AirlockError } from '../../core/errors.js';
 import { parseDuration } from '../../identity/duration.js';
 import { adminFor, type RouteDeps } from '../context.js';
+import { documented } from '../openapi.js';
 
 interface CreateBody {
   name: string;
@@ -15,14 +16,16 @@ interface CreateBody {
 
 /** /api/v1/tokens */
 export const tokenRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
-  app.get('/tokens', { schema: { summary: 'List Airlock tokens (never their secrets)' } }, (request) =>
-    adminFor(request, deps).listTokens(),
+  app.get(
+    '/tokens',
+    { schema: documented({ summary: 'List Airlock tokens (never their secrets)' }) },
+    (request) => adminFor(request, deps).listTokens(),
   );
 
   app.post<{ Body: CreateBody }>(
     '/tokens',
     {
-      schema: {
+      schema: documented({
         summary: 'Create an Airlock token; the answer carries the token once',
         body: {
           type: 'object',
@@ -35,7 +38,7 @@ export const tokenRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
             ttl: { type: 'string', description: 'duration such as 8h, 30m, 7d' },
           },
         },
-      },
+      }),
     },
     async (request, reply) => {
       const { name, groups, kind, ttl } = request.body;
@@ -62,7 +65,7 @@ export const tokenRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
 
   app.post<{ Params: { name: string } }>(
     '/tokens/:name/revoke',
-    { schema: { summary: 'Revoke a token; its live sessions end within a second' } },
+    { schema: documented({ summary: 'Revoke a token; its live sessions end within a second' }) },
     (request) => adminFor(request, deps).revokeToken(request.params.name),
   );
 };

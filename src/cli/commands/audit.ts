@@ -26,7 +26,9 @@ interface SearchFlags {
 function summary(record: AuditRecord): string {
   switch (record.type) {
     case 'session.start':
-      return record.outcome === 'success' ? `from ${record.client.address}` : `refused: ${record.error?.code}`;
+      return record.outcome === 'success'
+        ? `from ${record.client.address}`
+        : `refused: ${record.error?.code}`;
     case 'session.end':
       return `${record.outcome} after ${record.durationMs} ms, ${record.statements} statements`;
     case 'command':
@@ -95,7 +97,8 @@ export function auditCommands(program: Command, { io, state }: CommandContext): 
       const report = await withAdmin(globals(cmd), io, (admin) => admin.verifyAudit());
       if (opts.json) printJson(io, report);
       else {
-        for (const node of report.nodes) say(io, `node ${node.node}: ${node.events} events, last #${node.lastSeq}`);
+        for (const node of report.nodes)
+          say(io, `node ${node.node}: ${node.events} events, last #${node.lastSeq}`);
         if (report.ok) say(io, 'audit chain OK');
       }
       if (!report.ok) {

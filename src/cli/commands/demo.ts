@@ -10,7 +10,11 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
 import { AirlockError } from '../../core/errors.js';
-import { findPostgresBinDir, type PostgresCluster, startPostgresCluster } from '../../demo/postgres-cluster.js';
+import {
+  findPostgresBinDir,
+  type PostgresCluster,
+  startPostgresCluster,
+} from '../../demo/postgres-cluster.js';
 import { seedDemoDatabase } from '../../demo/seed.js';
 import { startServer } from '../../server/start.js';
 import { say } from '../io.js';
@@ -40,15 +44,31 @@ export function demoCommand(program: Command, { io }: CommandContext): void {
         writeFileSync(configFile, demoConfig(cluster.port, Number(opts.apiPort), Number(opts.pgPort)));
         const config = await loadConfig(configFile, io.env);
         const server = await startServer(config, { env: io.env });
-        const token = await server.createToken({ name: 'demo-agent', groups: ['agents'], kind: 'agent', ttlMs: 8 * 3600_000 });
-        await server.createToken({ name: 'demo-admin', groups: ['platform'], kind: 'human', ttlMs: 8 * 3600_000 });
+        const token = await server.createToken({
+          name: 'demo-agent',
+          groups: ['agents'],
+          kind: 'agent',
+          ttlMs: 8 * 3600_000,
+        });
+        await server.createToken({
+          name: 'demo-admin',
+          groups: ['platform'],
+          kind: 'human',
+          ttlMs: 8 * 3600_000,
+        });
         const pg = server.addresses.postgres!;
         const api = server.addresses.api;
         const psql = `PGPASSWORD='${token}' psql "host=${pg.host} port=${pg.port} dbname=demo user=demo-agent sslmode=require"`;
         say(io, '');
         say(io, 'Airlock demo is running.');
-        say(io, `  API:        http://${api.host}:${api.port}  (OpenAPI: /api/v1/openapi.json, metrics: /metrics)`);
-        say(io, `  PostgreSQL: ${pg.host}:${pg.port}, connection "demo" (a throwaway cluster; Airlock holds its password)`);
+        say(
+          io,
+          `  API:        http://${api.host}:${api.port}  (OpenAPI: /api/v1/openapi.json, metrics: /metrics)`,
+        );
+        say(
+          io,
+          `  PostgreSQL: ${pg.host}:${pg.port}, connection "demo" (a throwaway cluster; Airlock holds its password)`,
+        );
         say(io, '');
         say(io, 'Try it (the password is the demo agent’s Airlock token):');
         say(io, `  ${psql} -c "select * from customers"`);

@@ -2,8 +2,8 @@
  * @module `airlock token create|list|revoke` and `airlock whoami`.
  */
 import type { Command } from 'commander';
-import type { IdentityKind } from '../../core/identity.js';
 import { AirlockError } from '../../core/errors.js';
+import type { IdentityKind } from '../../core/identity.js';
 import { parseDuration } from '../../identity/duration.js';
 import { withAdmin } from '../context.js';
 import { printJson, printTable, say } from '../io.js';
@@ -27,27 +27,32 @@ export function tokenCommands(program: Command, { io }: CommandContext): void {
     .option('--kind <kind>', 'agent | human | service', 'agent')
     .option('--ttl <duration>', 'lifetime such as 8h, 30m, 7d', '8h')
     .option('--json', 'print the token record as JSON (token last)')
-    .action(async (opts: { name: string; group: string[]; kind: string; ttl: string; json?: boolean }, cmd: Command) => {
-      if (!KINDS.includes(opts.kind)) {
-        throw new AirlockError('ERR_BAD_REQUEST', `--kind ${opts.kind}`, {
-          userMessage: `--kind: expected agent, human or service, received "${opts.kind}"`,
-        });
-      }
-      let ttlMs: number;
-      try {
-        ttlMs = parseDuration(opts.ttl);
-      } catch {
-        throw new AirlockError('ERR_BAD_REQUEST', `--ttl ${opts.ttl}`, {
-          userMessage: `--ttl: expected a duration like 8h, 30m or 7d, received "${opts.ttl}"`,
-        });
-      }
-      const created = await withAdmin(globals(cmd), io, (admin) =>
-        admin.createToken({ name: opts.name, groups: opts.group, kind: opts.kind as IdentityKind, ttlMs }),
-      );
-      if (opts.json) printJson(io, created.info);
-      else say(io, `token "${created.info.name}" (${created.info.kind}) expires ${created.info.expiresAt}`);
-      say(io, created.token);
-    });
+    .action(
+      async (
+        opts: { name: string; group: string[]; kind: string; ttl: string; json?: boolean },
+        cmd: Command,
+      ) => {
+        if (!KINDS.includes(opts.kind)) {
+          throw new AirlockError('ERR_BAD_REQUEST', `--kind ${opts.kind}`, {
+            userMessage: `--kind: expected agent, human or service, received "${opts.kind}"`,
+          });
+        }
+        let ttlMs: number;
+        try {
+          ttlMs = parseDuration(opts.ttl);
+        } catch {
+          throw new AirlockError('ERR_BAD_REQUEST', `--ttl ${opts.ttl}`, {
+            userMessage: `--ttl: expected a duration like 8h, 30m or 7d, received "${opts.ttl}"`,
+          });
+        }
+        const created = await withAdmin(globals(cmd), io, (admin) =>
+          admin.createToken({ name: opts.name, groups: opts.group, kind: opts.kind as IdentityKind, ttlMs }),
+        );
+        if (opts.json) printJson(io, created.info);
+        else say(io, `token "${created.info.name}" (${created.info.kind}) expires ${created.info.expiresAt}`);
+        say(io, created.token);
+      },
+    );
 
   token
     .command('list')
