@@ -3,7 +3,7 @@
  * `admins`/`auditors`, problem+json errors, an OpenAPI document, /healthz and /metrics.
  * Each capability is its own encapsulated plugin under `routes/`.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { LocalAdminDeps } from '../admin/local.js';
 import type { Clock } from '../core/clock.js';
@@ -36,7 +36,8 @@ const PUBLIC_PATHS = new Set(['/healthz', '/metrics', '/api/v1/openapi.json']);
 export async function createApi(deps: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.log.child({ component: 'api' }) as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // Sessions and decisions are logged by the gate; per-request lines would only add noise.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1 << 20,
   });
   const openapi = collectOpenApi(app);
