@@ -1,0 +1,126 @@
+/**
+ * @module Starts Airlock for the bench in a child process (see `airlock-child.ts`) with a config
+ * built in code: SQLite store and state in a temp dir, loopback listeners on free ports, one
+ * connection `bench` to the throwaway cluster, silent logging.
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { AirlockConfig } from '../../src/core/config.js';
+import type { FromAirlockChild, ToAirlockChild } from './airlock-child.js';
+
+/** Where the bench database lives and how Airlock logs in to it. */
+export interface AirlockBenchTarget {
+  readonly host: string;
+  readonly port: number;
+  readonly database: string;
+  readonly user: string;
+  readonly password: string;
+}
+
+/** The bench's Airlock configuration: what `airlock.yaml` would hold, built in code. */
+export function benchAirlockConfig(stateDir: string, target: AirlockBenchTarget): AirlockConfig {
+  return {
+    file: '',
+    store: `sqlite:${join(stateDir, 'airlock.db')}`,
+    stateDir,
+    node: 'bench',
+    listen: { api: { host: '127.0.0.1', port: 0 }, postgres: { host: '127.0.0.1', port: 0 } },
+    admins: [],
+    auditors: [],
+    identity: { oidc: [] },
+    connections: [
+      {
+        name: target.database,
+        type: 'postgres',
+        host: target.host,
+        port: target.port,
+        database: target.database,
+        user: target.user,
+        password: { value: target.password },
+        tls: { mode: 'disable' },
+        tags: {},
+        access: ['group:bench'],
+      },
+    ],
+    logging: { level: 'silent' },
+    warnings: [],
+  };
+}
+
+/** A running Airlock child. */
+export interface BenchAirlock {
+  /** The child's pid, for reading its CPU time. */
+  readonly pid: number;
+  readonly host: string;
+  readonly port: number;
+  /** The bench agent's Airlock token (the password pgbench sends). */
+  readonly token: string;
+  stop(): Promise<void>;
+}
+
+const CHILD = fileURLToPath(new URL('./airlock-child.ts', import.meta.url));
+const START_TIMEOUT_MS = 60_000;
+const STOP_TIMEOUT_MS = 10_000;
+
+function waitExit(child: ChildProcess, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+    }, ms);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+/**
+ * Forks Airlock, sends it the config and waits for its listener and token. The child loads the
+ * TypeScript sources through tsx's loader, which costs only at start; the relay runs as plain JS.
+ */
+export async function startBenchAirlock(target: AirlockBenchTarget): Promise<BenchAirlock> {
+  const stateDir = mkdtempSync(join(tmpdir(), 'airlock-bench-'));
+  const child = fork(CHILD, [], {
+    execArgv: ['--import', import.meta.resolve('tsx')],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const cleanupDir = () => rmSync(stateDir, { recursive: true, force: true });
+  const ready = await new Promise<Extract<FromAirlockChild, { type: 'ready' }>>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('Airlock did not start within 60 s')), START_TIMEOUT_MS);
+    child.on('message', (message: FromAirlockChild) => {
+      clearTimeout(timer);
+      if (message.type === 'ready') resolve(message);
+      else reject(new Error(`Airlock failed to start: ${message.message}`));
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`Airlock exited during start (status ${code ?? signal})`));
+    });
+    child.send({ type: 'start', config: benchAirlockConfig(stateDir, target) } satisfies ToAirlockChild);
+  }).catch(async (err: unknown) => {
+    child.kill('SIGKILL');
+    await waitExit(child, 1000);
+    cleanupDir();
+    throw err;
+  });
+  let stopped: Promise<void> | undefined;
+  return {
+    pid: child.pid!,
+    host: ready.postgres.host,
+    port: ready.postgres.port,
+    token: ready.token,
+    stop() {
+      stopped ??= (async () => {
+        if (child.connected) child.send({ type: 'stop' } satisfies ToAirlockChild);
+        else child.kill('SIGTERM');
+        await waitExit(child, STOP_TIMEOUT_MS);
+        cleanupDir();
+      })();
+      return stopped;
+    },
+  };
+}

@@ -1,0 +1,50 @@
+/**
+ * @module The pgbench workloads and the targets they run against. Later issues add scenarios here
+ * (one entry each); the runner and the table pick them up by name.
+ */
+
+/** One pgbench workload. */
+export interface Scenario {
+  /** Short name for `--scenarios` and the JSON results. */
+  readonly name: string;
+  /** Heading printed above its table. */
+  readonly title: string;
+  /** pgbench arguments that select the workload (clients, duration and logging are added). */
+  readonly pgbenchArgs: readonly string[];
+  /**
+   * Writes to pgbench tables: run `VACUUM` on the small tables and empty `pgbench_history` over the
+   * direct connection before each run (what pgbench itself does without `-n`), so every run, on
+   * every target, starts from the same table state.
+   */
+  readonly resetsTables: boolean;
+}
+
+/** The built-in scenarios, in the order they run. */
+export const SCENARIOS: readonly Scenario[] = [
+  {
+    name: 'select-simple',
+    title: 'select-only (-S), simple query protocol',
+    pgbenchArgs: ['-S', '-M', 'simple'],
+    resetsTables: false,
+  },
+  {
+    name: 'select-prepared',
+    title: 'select-only (-S), prepared statements (-M prepared)',
+    pgbenchArgs: ['-S', '-M', 'prepared'],
+    resetsTables: false,
+  },
+  {
+    name: 'tpcb',
+    title: 'TPC-B-like (default script), simple query protocol',
+    pgbenchArgs: ['-M', 'simple'],
+    resetsTables: true,
+  },
+];
+
+/** What pgbench connects to. */
+export const TARGETS = ['direct', 'pgbouncer', 'airlock'] as const;
+export type TargetName = (typeof TARGETS)[number];
+
+/** SQL that restores the tables a writing scenario touched (run as superuser, direct). */
+export const RESET_TABLES_SQL =
+  'VACUUM pgbench_branches; VACUUM pgbench_tellers; TRUNCATE pgbench_history; VACUUM pgbench_history';
