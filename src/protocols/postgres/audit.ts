@@ -1,0 +1,73 @@
+/**
+ * @module Wire messages → protocol-neutral Commands, one small named function per message kind (as
+ * Teleport's `events.go` does), so what the gate decides and the journal records is visible in one
+ * place. No classifier yet: every command is `sql.unclassified` with no objects.
+ */
+import type { Command } from '../../core/command.js';
+import type { BindMessage, FunctionCallMessage } from './codec/messages.js';
+
+const UNCLASSIFIED = 'sql.unclassified';
+const NO_OBJECTS: readonly string[] = Object.freeze([]);
+
+/** What a Bind left behind for its portal: the statement text and its parameters as audit strings. */
+export interface PortalState {
+  readonly text: string;
+  readonly parameters: readonly (string | null)[];
+}
+
+/** A simple-protocol Query: the whole text (possibly several statements) is one command. */
+export function auditQuery(id: number, text: string): Command {
+  return { id, channel: 'simple', text, action: UNCLASSIFIED, objects: NO_OBJECTS };
+}
+
+/** A Parse, for `gate.decide`: decided when prepared, journaled only when executed (or refused). */
+export function auditParse(id: number, text: string): Command {
+  return { id, channel: 'extended', text, action: UNCLASSIFIED, objects: NO_OBJECTS };
+}
+
+/** One parameter as the audit shows it: text as is, binary as `\x` hex, NULL as null. */
+function auditValue(value: Buffer | null, format: number): string | null {
+  if (value === null) return null;
+  return format === 1 ? `\\x${value.toString('hex')}` : value.toString('utf8');
+}
+
+/** Format code of parameter `i`: none listed = text, one = all, else per parameter. */
+function formatOf(formats: readonly number[], i: number): number {
+  if (formats.length === 0) return 0;
+  if (formats.length === 1) return formats[0]!;
+  return formats[i] ?? 0;
+}
+
+/** A Bind's parameters as audit strings (copied out of the frame, so they outlive it). */
+export function auditBind(message: BindMessage): (string | null)[] {
+  return message.parameters.map((value, i) => auditValue(value, formatOf(message.parameterFormats, i)));
+}
+
+/** An Execute of a bound portal: the statement text with the portal's parameters. */
+export function auditExecute(id: number, portal: PortalState): Command {
+  return {
+    id,
+    channel: 'extended',
+    text: portal.text,
+    parameters: portal.parameters,
+    action: UNCLASSIFIED,
+    objects: NO_OBJECTS,
+  };
+}
+
+/** A FunctionCall: there is no SQL text, only the function's OID and its arguments. */
+export function auditFunctionCall(id: number, message: FunctionCallMessage): Command {
+  return {
+    id,
+    channel: 'function-call',
+    text: `function-call oid=${message.oid}`,
+    parameters: message.arguments.map((value, i) => auditValue(value, formatOf(message.argumentFormats, i))),
+    action: UNCLASSIFIED,
+    objects: NO_OBJECTS,
+  };
+}
+
+/** The text recorded for a portal or statement Airlock did not see prepared (SQL PREPARE, DECLARE). */
+export function unknownPortalText(kind: 'statement' | 'portal', name: string): string {
+  return `/* ${kind} "${name}" was not prepared through this Airlock session */`;
+}

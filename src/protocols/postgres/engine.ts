@@ -1,0 +1,227 @@
+/**
+ * @module The PostgreSQL engine: one accepted socket from handshake to close. The client's password
+ * is its Airlock token (or OIDC access token) and its database name picks the connection; the gate
+ * authenticates and authorises, then Airlock connects upstream with the credential it holds and
+ * relays (see relay.ts). Every failure reaches the client as an ErrorResponse from the error catalog;
+ * nothing a client sends can crash the process or touch another session.
+ * @see https://www.postgresql.org/docs/current/protocol-flow.html
+ */
+import type { Socket } from 'node:net';
+import type { EngineConfig, ProtocolEngine } from '../../core/engine.js';
+import { checkEngineConfig } from '../../core/engine.js';
+import { type AirlockError, toAirlockError } from '../../core/errors.js';
+import type { Session, SessionStats } from '../../core/session.js';
+import { CancelKeys, forwardCancel } from './cancel.js';
+import { DEFAULT_MAX_MESSAGE_LENGTH } from './codec/codes.js';
+import { FrontendParser } from './codec/parser.js';
+import { authenticationOk, backendKeyData, readyForQuery } from './codec/serializer.js';
+import { toWireError } from './errors.js';
+import { extractAirlockOptions } from './options.js';
+import { Relay } from './relay.js';
+import { ClientInbox, type ClientSocket, negotiateStartup, requestPassword } from './startup.js';
+import { connectUpstream, upstreamParameters } from './upstream.js';
+
+/** Tunables; the defaults suit production. */
+export interface PostgresEngineOptions {
+  /** Connecting and authenticating to the target (and forwarding a cancel). Default 10 s. */
+  readonly connectTimeoutMs?: number;
+  /** From accept to the password (PostgreSQL's authentication_timeout). Default 60 s. */
+  readonly startupTimeoutMs?: number;
+  /** Largest single message either side may send. Default 256 MiB. */
+  readonly maxMessageLength?: number;
+  /** Largest extended-protocol batch held until its Sync or Flush. Default 64 MiB. */
+  readonly maxBatchBytes?: number;
+}
+
+/** Builds the PostgreSQL engine. */
+export function createPostgresEngine(
+  config: EngineConfig,
+  options: PostgresEngineOptions = {},
+): ProtocolEngine {
+  checkEngineConfig(config);
+  const settings = {
+    connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+    startupTimeoutMs: options.startupTimeoutMs ?? 60_000,
+    maxMessageLength: options.maxMessageLength ?? DEFAULT_MAX_MESSAGE_LENGTH,
+    maxBatchBytes: options.maxBatchBytes ?? 64 * 1024 * 1024,
+  };
+  const cancelKeys = new CancelKeys();
+  return {
+    protocol: 'postgres',
+    handle: (socket) => serveClient(socket, config, settings, cancelKeys),
+    sendError(socket, err) {
+      sendFatal(socket, err);
+    },
+  };
+}
+
+type Settings = Required<PostgresEngineOptions>;
+
+/** Largest message an unauthenticated client may send (a password, SASL message or JWT). */
+const AUTH_MESSAGE_LIMIT = 65_535;
+
+/** Writes `err` as a FATAL ErrorResponse and closes the socket. */
+function sendFatal(socket: ClientSocket, err: AirlockError, stats?: SessionStats): void {
+  if (socket.destroyed || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const wire = toWireError(err, 'FATAL');
+  if (stats) stats.bytesToClient += wire.length;
+  socket.end(wire);
+  setTimeout(() => socket.destroy(), 1000).unref();
+}
+
+async function serveClient(
+  socket: Socket,
+  config: EngineConfig,
+  settings: Settings,
+  cancelKeys: CancelKeys,
+): Promise<void> {
+  const { gate, clock } = config;
+  const address = socket.remoteAddress ?? '';
+  const port = socket.remotePort ?? 0;
+  let log = config.log.child({ client: `${address}:${port}` });
+  socket.setNoDelay(true);
+  socket.setKeepAlive(true, 30_000);
+  socket.on('error', (err) => {
+    log.debug({ err: err.message }, 'client socket error');
+    socket.destroy();
+  });
+
+  const stats: SessionStats = { bytesFromClient: 0, bytesToClient: 0, statements: 0 };
+  // Until the session is open only a password is due: an unauthenticated client cannot make
+  // Airlock buffer a large message (PostgreSQL's PG_MAX_AUTH_TOKEN_LENGTH).
+  const parser = new FrontendParser({ maxMessageLength: AUTH_MESSAGE_LIMIT });
+  const inbox = new ClientInbox(parser, stats);
+  const abort = new AbortController();
+  let client: ClientSocket = socket;
+  let session: Session | undefined;
+  let relay: Relay | undefined;
+  let terminated: AirlockError | undefined;
+  let failure: AirlockError | undefined;
+  const startupTimer = setTimeout(() => socket.destroy(), settings.startupTimeoutMs);
+  socket.once('close', () => abort.abort());
+
+  // Called by the gate (revoked token, shutdown): tell the client, close both sides at once.
+  const terminate = (err: AirlockError) => {
+    terminated ??= err;
+    if (relay) relay.terminate(err);
+    else {
+      abort.abort();
+      sendFatal(client, err, stats);
+    }
+  };
+
+  try {
+    inbox.attach(socket);
+    const start = await negotiateStartup(socket, inbox, config.tls);
+    if (!start) return;
+    if (start.kind === 'cancel') {
+      clearTimeout(startupTimer);
+      socket.destroy();
+      const target = cancelKeys.find(start.processId, start.secretKey);
+      if (!target) return log.debug('cancel request with an unknown key ignored');
+      const err = await forwardCancel(target, settings.connectTimeoutMs);
+      if (err) log.warn({ code: err.code, err: err.message }, 'cancel request could not be forwarded');
+      return;
+    }
+    client = start.socket;
+    const parameters = start.startup.parameters;
+    const secret = await requestPassword(client, inbox, start.startup);
+    clearTimeout(startupTimer);
+    if (secret === null) return;
+    // Hold further client bytes in the socket until the relay reads them.
+    client.pause();
+
+    const airlock = extractAirlockOptions(parameters.get('options'));
+    const reason = airlock.settings.get('reason');
+    const application = parameters.get('application_name') ?? parameters.get('fallback_application_name');
+    session = await gate.openSession(
+      {
+        protocol: 'postgres',
+        connectionName: parameters.get('database') ?? parameters.get('user') ?? '',
+        secret,
+        client: { address, port, tls: start.tls, ...(application ? { application } : {}) },
+        ...(reason ? { reason } : {}),
+      },
+      terminate,
+    );
+    log = config.log.child({ session: session.id });
+    log.info(
+      {
+        identity: session.identity.subject,
+        connection: session.connection.name,
+        client: `${address}:${port}`,
+        tls: start.tls,
+      },
+      'session started',
+    );
+
+    if (client.destroyed) return;
+    const connection = session.connection;
+    const upstream = await connectUpstream(
+      { connection, timeoutMs: settings.connectTimeoutMs, signal: abort.signal },
+      config.secrets.resolve(connection.name),
+      upstreamParameters(connection, parameters, airlock.upstream),
+    );
+    if (terminated || client.destroyed) {
+      upstream.socket.destroy();
+      if (terminated) throw terminated;
+      return;
+    }
+    const key = cancelKeys.issue({
+      connection,
+      processId: upstream.processId,
+      secretKey: upstream.secretKey,
+    });
+    try {
+      const greeting = [
+        authenticationOk,
+        ...upstream.parameterStatus,
+        backendKeyData(key.processId, key.secretKey),
+        readyForQuery(upstream.status),
+      ];
+      for (const part of greeting) stats.bytesToClient += part.length;
+      client.write(Buffer.concat(greeting));
+      parser.maxMessageLength = settings.maxMessageLength;
+      relay = new Relay({
+        gate,
+        session,
+        clock,
+        log,
+        client,
+        clientParser: parser,
+        upstream: upstream.socket,
+        upstreamParser: upstream.parser,
+        initialStatus: upstream.status,
+        maxBatchBytes: settings.maxBatchBytes,
+        stats,
+      });
+      failure = await relay.run(inbox.detach(), upstream.detach());
+    } finally {
+      cancelKeys.release(key.processId);
+    }
+  } catch (thrown) {
+    failure = terminated ?? toAirlockError(thrown);
+    log.warn({ code: failure.code, err: failure.message }, session ? 'session failed' : 'session refused');
+    // terminate() has already told the client.
+    if (!terminated) sendFatal(client, failure, stats);
+  } finally {
+    clearTimeout(startupTimer);
+    inbox.detach();
+    if (session) {
+      gate.closeSession(session, stats, failure ?? terminated);
+      log.info(
+        {
+          durationMs: clock.nowMs() - session.startedAt.getTime(),
+          bytesFromClient: stats.bytesFromClient,
+          bytesToClient: stats.bytesToClient,
+          statements: stats.statements,
+          ...(failure ? { code: failure.code } : {}),
+        },
+        'session ended',
+      );
+    }
+  }
+}
