@@ -103,6 +103,39 @@ function postmasterPid(dataDir: string): number | undefined {
   }
 }
 
+async function startPostmaster(
+  binDir: string,
+  dataDir: string,
+  socketDir: string,
+  port: number,
+  extra: Readonly<Record<string, string>> = {},
+): Promise<ChildProcess> {
+  const settings: Record<string, string> = {
+    listen_addresses: '127.0.0.1',
+    port: String(port),
+    unix_socket_directories: socketDir,
+    fsync: 'off',
+    synchronous_commit: 'off',
+    full_page_writes: 'off',
+    ...extra,
+  };
+  const args = ['-D', dataDir];
+  for (const [name, value] of Object.entries(settings)) args.push('-c', `${name}=${value}`);
+  const [pgCmd, pgArgs] = asPostgresUser(join(binDir, 'postgres'), args);
+  const child = spawn(pgCmd, pgArgs, { stdio: ['ignore', 'ignore', 'pipe'], detached: false });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
+  try {
+    await waitReady(binDir, socketDir, port, child);
+    return child;
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw new Error(`${(err as Error).message}\n${stderr}`);
+  }
+}
+
 /** Starts a fresh cluster. Throws when PostgreSQL binaries are missing. */
 export async function startPostgresCluster(options: PostgresClusterOptions = {}): Promise<PostgresCluster> {
   const binDir = options.binDir ?? findPostgresBinDir();
@@ -137,31 +170,21 @@ export async function startPostgresCluster(options: PostgresClusterOptions = {})
   const [mkdirCmd, mkdirArgs] = asPostgresUser('mkdir', ['-p', socketDir]);
   await execFileAsync(mkdirCmd, mkdirArgs);
 
-  const port = options.port ?? (await freePort());
-  const settings: Record<string, string> = {
-    listen_addresses: '127.0.0.1',
-    port: String(port),
-    unix_socket_directories: socketDir,
-    fsync: 'off',
-    synchronous_commit: 'off',
-    full_page_writes: 'off',
-    ...options.settings,
-  };
-  const args = ['-D', dataDir];
-  for (const [name, value] of Object.entries(settings)) args.push('-c', `${name}=${value}`);
-  const [pgCmd, pgArgs] = asPostgresUser(join(binDir, 'postgres'), args);
-  const child = spawn(pgCmd, pgArgs, { stdio: ['ignore', 'ignore', 'pipe'], detached: false });
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString()).slice(-4000);
-  });
-  try {
-    await waitReady(binDir, socketDir, port, child);
-  } catch (err) {
-    child.kill('SIGKILL');
-    rmSync(root, { recursive: true, force: true });
-    throw new Error(`${(err as Error).message}\n${stderr}`);
+  // freePort() releases the port before postgres binds it, so a parallel test file can take it in
+  // between; postgres then exits at once and we retry on a fresh port.
+  let started: { child: ChildProcess; port: number } | undefined;
+  for (let attempt = 1; !started; attempt++) {
+    const port = options.port ?? (await freePort());
+    try {
+      started = { child: await startPostmaster(binDir, dataDir, socketDir, port, options.settings), port };
+    } catch (err) {
+      if (options.port !== undefined || attempt >= 5) {
+        rmSync(root, { recursive: true, force: true });
+        throw err;
+      }
+    }
   }
+  const { child, port } = started;
 
   let stopped: Promise<void> | undefined;
   // A test run or demo that dies without calling stop() must not leave a server behind.
