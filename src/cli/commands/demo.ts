@@ -18,6 +18,7 @@ import {
 import { seedDemoDatabase } from '../../demo/seed.js';
 import { startServer } from '../../server/start.js';
 import { say } from '../io.js';
+import { untilSignal } from '../signals.js';
 import type { CommandContext } from './context.js';
 
 /** Registers `airlock demo`. */
@@ -74,15 +75,12 @@ export function demoCommand(program: Command, { io }: CommandContext): void {
         say(io, `  ${psql} -c "select * from customers"`);
         say(io, '');
         say(io, 'Then look at what Airlock recorded:');
-        say(io, `  airlock --config ${configFile} sessions list`);
-        say(io, `  airlock --config ${configFile} audit search --identity demo-agent`);
-        say(io, `  airlock --config ${configFile} audit verify`);
+        say(io, `  npm run -s airlock -- --config ${configFile} sessions list`);
+        say(io, `  npm run -s airlock -- --config ${configFile} audit search --identity demo-agent`);
+        say(io, `  npm run -s airlock -- --config ${configFile} audit verify`);
         say(io, '');
         say(io, 'Press Ctrl-C to stop everything.');
-        await new Promise<void>((resolve) => {
-          process.once('SIGINT', resolve);
-          process.once('SIGTERM', resolve);
-        });
+        await untilSignal();
         say(io, 'stopping...');
         await server.stop();
       } finally {

@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { startServer } from '../../server/start.js';
 import { loadCliConfig } from '../context.js';
+import { untilSignal } from '../signals.js';
 import { type CommandContext, globals } from './context.js';
 
 /** How long open sessions may finish after SIGTERM before they are told and closed. */
@@ -18,13 +19,8 @@ export function serveCommand(program: Command, { io }: CommandContext): void {
     .action(async (opts: { drainGrace: string }, cmd: Command) => {
       const config = await loadCliConfig(globals(cmd), io);
       const server = await startServer(config, { env: io.env });
-      await new Promise<void>((resolve) => {
-        const shutdown = (signal: string) => {
-          server.log.info({ signal }, 'draining');
-          server.drain(Number(opts.drainGrace) || DRAIN_GRACE_MS).then(resolve, resolve);
-        };
-        process.once('SIGTERM', () => shutdown('SIGTERM'));
-        process.once('SIGINT', () => shutdown('SIGINT'));
-      });
+      const signal = await untilSignal();
+      server.log.info({ signal }, 'draining');
+      await server.drain(Number(opts.drainGrace) || DRAIN_GRACE_MS);
     });
 }
