@@ -28,6 +28,7 @@ import { watchChanges } from './change-feed.js';
 import { createEngineRegistry } from './engines.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
+import { closeOrphanedSessions } from './orphans.js';
 import { loadTlsMaterial } from './tls.js';
 
 /** Options that tests and embedders may override. */
@@ -103,6 +104,8 @@ export async function startServer(
     onError: (err) => log.error({ err }, 'audit drain failed; retrying'),
   });
   await drainer.start();
+  const orphans = await closeOrphanedSessions(store.db, config.node, journal, clock);
+  if (orphans > 0) log.warn({ sessions: orphans }, 'closed sessions left open by an earlier run');
 
   // Read through a function so config reload (operations issue) can swap it without restarts.
   const current = config;

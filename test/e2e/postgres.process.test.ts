@@ -138,6 +138,13 @@ connections:
     const rows = (await cluster.psql('select n from marks order by n', 'app')).split('\n').map(Number);
     for (const n of rows)
       assert.ok(journaled.has(n), `insert ${n} reached the target but is not in the audit trail`);
+    const sessions = await runCli(['--config', configFile, 'sessions', 'list', '--json'], process.env, dir);
+    const listed = JSON.parse(sessions.stdout) as { endedAt: string | null; errorCode: string | null }[];
+    assert.ok(
+      listed.length > 0 && listed.every((r) => r.endedAt !== null),
+      'the killed run’s session was closed at restart',
+    );
+    assert.ok(listed.some((r) => r.errorCode === 'ERR_SESSION_TERMINATED'));
     const verify = await runCli(['--config', configFile, 'audit', 'verify'], process.env, dir);
     assert.equal(verify.code, 0, verify.stdout + verify.stderr);
   });
