@@ -44,6 +44,10 @@ export interface HarnessOptions {
   readonly extraYaml?: string;
   /** Extra connection entries (YAML list items, indented two spaces). */
   readonly extraConnections?: string;
+  /** Address the PostgreSQL listener binds (default 127.0.0.1). */
+  readonly listenHost?: string;
+  /** `listen.tls` cert and key files. */
+  readonly listenTls?: { readonly cert: string; readonly key: string };
 }
 
 /** Runs the CLI in-process and captures its output. */
@@ -78,7 +82,8 @@ export async function startAirlock(options: HarnessOptions = {}): Promise<Airloc
 node: e2e
 listen:
   api: 127.0.0.1:0
-  postgres: 127.0.0.1:0
+  postgres: ${options.listenHost ?? '127.0.0.1'}:0
+${options.listenTls ? `  tls: { cert: ${options.listenTls.cert}, key: ${options.listenTls.key} }` : ''}
 admins: [group:platform]
 auditors: [group:security]
 logging: { level: info }
