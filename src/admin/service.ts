@@ -6,6 +6,7 @@
  */
 import type { AuditRecord } from '../audit/events.js';
 import type { Identity, IdentityKind } from '../core/identity.js';
+import type { TokenInfo } from '../identity/tokens.js';
 
 /** What `whoami` answers. */
 export interface WhoAmI {
@@ -21,17 +22,7 @@ export interface WhoAmI {
 export type Role = 'operator' | 'admin' | 'auditor';
 
 /** A token as listed (never the secret). */
-export interface TokenView {
-  readonly id: string;
-  readonly name: string;
-  readonly kind: string;
-  readonly groups: readonly string[];
-  readonly createdAt: string;
-  readonly createdBy: string;
-  readonly expiresAt: string;
-  readonly revokedAt: string | null;
-  readonly lastUsedAt: string | null;
-}
+export type TokenView = TokenInfo;
 
 /** Input for a new token. */
 export interface CreateTokenInput {

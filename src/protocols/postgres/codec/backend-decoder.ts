@@ -3,7 +3,6 @@
  * must look at (ReadyForQuery, CommandComplete, ErrorResponse...) and forwards the rest by `raw`.
  * @see https://www.postgresql.org/docs/current/protocol-message-formats.html
  */
-import { AirlockError } from '../../../core/errors.js';
 import { BufferReader } from '../../../wire/buffer-reader.js';
 import { AuthenticationType, BackendCode, ErrorField, TransactionStatus } from './codes.js';
 import type {
@@ -13,18 +12,9 @@ import type {
   Frame,
   NoticeFields,
 } from './messages.js';
+import { readCount, violation } from './violation.js';
 
 const reader = new BufferReader();
-
-function violation(expected: string, received: string): AirlockError {
-  return new AirlockError('ERR_PROTOCOL_VIOLATION', `expected ${expected}, received ${received}`);
-}
-
-function count(what: string): number {
-  const n = reader.int16();
-  if (n < 0) throw violation(`a non-negative ${what} count`, String(n));
-  return n;
-}
 
 function authentication(raw: Buffer): AuthenticationMessage {
   const type = reader.int32();
@@ -88,7 +78,7 @@ function noticeFields(): NoticeFields {
 }
 
 function formatList(): number[] {
-  const n = count('format code');
+  const n = readCount(reader, 'format code');
   const codes: number[] = [];
   for (let i = 0; i < n; i++) codes.push(reader.int16());
   return codes;
@@ -144,7 +134,7 @@ export function decodeBackend(frame: Frame): BackendMessage {
         return { name: 'commandComplete', raw, tag };
       }
       case BackendCode.RowDescription: {
-        const n = count('field');
+        const n = readCount(reader, 'field');
         const fields: FieldDescription[] = [];
         for (let i = 0; i < n; i++) {
           fields.push({
@@ -161,7 +151,7 @@ export function decodeBackend(frame: Frame): BackendMessage {
         return { name: 'rowDescription', raw, fields };
       }
       case BackendCode.DataRow: {
-        const n = count('column');
+        const n = readCount(reader, 'column');
         const values: (Buffer | null)[] = [];
         for (let i = 0; i < n; i++) {
           const length = reader.int32();
@@ -189,7 +179,7 @@ export function decodeBackend(frame: Frame): BackendMessage {
       case BackendCode.CopyData:
         return { name: 'copyData', raw, data: reader.rest() };
       case BackendCode.ParameterDescription: {
-        const n = count('parameter');
+        const n = readCount(reader, 'parameter');
         const typeOids: number[] = [];
         for (let i = 0; i < n; i++) typeOids.push(reader.uint32());
         reader.end();

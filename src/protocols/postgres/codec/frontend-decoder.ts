@@ -4,26 +4,15 @@
  * protocol violation instead of reading the next message's bytes.
  * @see https://www.postgresql.org/docs/current/protocol-message-formats.html
  */
-import { AirlockError } from '../../../core/errors.js';
 import { BufferReader } from '../../../wire/buffer-reader.js';
 import { FrontendCode, RequestCode } from './codes.js';
 import type { Frame, FrontendMessage, StartupPacket } from './messages.js';
+import { readCount, violation } from './violation.js';
 
 const reader = new BufferReader();
 
-function violation(expected: string, received: string): AirlockError {
-  return new AirlockError('ERR_PROTOCOL_VIOLATION', `expected ${expected}, received ${received}`);
-}
-
-/** Reads an int16 count that must not be negative. */
-function count(what: string): number {
-  const n = reader.int16();
-  if (n < 0) throw violation(`a non-negative ${what} count`, String(n));
-  return n;
-}
-
 function formatCodes(): number[] {
-  const n = count('format code');
+  const n = readCount(reader, 'format code');
   const codes: number[] = [];
   for (let i = 0; i < n; i++) codes.push(reader.int16());
   return codes;
@@ -31,7 +20,7 @@ function formatCodes(): number[] {
 
 /** int32 length then bytes; -1 is NULL. */
 function values(what: string): (Buffer | null)[] {
-  const n = count(what);
+  const n = readCount(reader, what);
   const result: (Buffer | null)[] = [];
   for (let i = 0; i < n; i++) {
     const length = reader.int32();
@@ -108,7 +97,7 @@ export function decodeFrontend(frame: Frame): FrontendMessage {
         reader.setBuffer(buffer, bodyStart, end, 'Parse message');
         const statement = reader.cstring();
         const text = reader.cstring();
-        const n = count('parameter type');
+        const n = readCount(reader, 'parameter type');
         const parameterTypes: number[] = [];
         for (let i = 0; i < n; i++) parameterTypes.push(reader.uint32());
         reader.end();
