@@ -5,6 +5,8 @@
  * same checks.
  */
 import type { AuditRecord } from '../audit/events.js';
+import type { AuditFilter, SessionFilter, SessionSummary } from '../audit/search.js';
+import type { VerifyReport } from '../audit/verify.js';
 import type { Identity, IdentityKind } from '../core/identity.js';
 import type { TokenInfo } from '../identity/tokens.js';
 
@@ -44,48 +46,16 @@ export interface ConnectionView {
 }
 
 /** A session row. */
-export interface SessionView {
-  readonly id: string;
-  readonly protocol: string;
-  readonly subject: string | null;
-  readonly connection: string;
-  readonly clientAddress: string;
-  readonly startedAt: string;
-  readonly endedAt: string | null;
-  readonly outcome: string | null;
-  readonly errorCode: string | null;
-  readonly bytesFromClient: number;
-  readonly bytesToClient: number;
-  readonly statements: number;
-}
+export type SessionView = SessionSummary;
 
 /** Filters for audit search. */
-export interface AuditQuery {
-  readonly identity?: string;
-  readonly group?: string;
-  readonly connection?: string;
-  readonly type?: string;
-  readonly sessionId?: string;
-  readonly since?: Date;
-  readonly until?: Date;
-  readonly limit?: number;
-}
+export type AuditQuery = AuditFilter;
 
 /** Filters for session listing. */
-export interface SessionQuery {
-  readonly identity?: string;
-  readonly connection?: string;
-  readonly since?: Date;
-  readonly until?: Date;
-  readonly limit?: number;
-}
+export type SessionQuery = SessionFilter;
 
 /** Result of checking the audit hash chains. */
-export interface AuditVerifyView {
-  readonly ok: boolean;
-  readonly nodes: readonly { readonly node: string; readonly events: number; readonly lastSeq: number }[];
-  readonly firstBad?: { readonly node: string; readonly seq: number; readonly reason: string };
-}
+export type AuditVerifyView = VerifyReport;
 
 /** Everything the CLI and API can do, checked against the acting identity. */
 export interface AdminService {
