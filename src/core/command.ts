@@ -6,6 +6,20 @@
 /** The channel a command arrived on; policy may treat them alike, audit shows which. */
 export type CommandChannel = 'simple' | 'extended' | 'copy' | 'function-call';
 
+/** A fact about a statement that policy can test (Cedar context attribute values). */
+export type FactValue = string | number | boolean | readonly string[];
+
+/**
+ * What a classifier learned about one statement of a command: its action (`sql.delete`), the
+ * objects it touches and named facts (`bounded`, `copyProgram`, `dynamicSql`...). A command of
+ * several statements has one entry each; policy decides every one and the strictest wins.
+ */
+export interface StatementFacts {
+  readonly action: string;
+  readonly objects: readonly string[];
+  readonly facts: Readonly<Record<string, FactValue>>;
+}
+
 /** One operation a client wants run. */
 export interface Command {
   /** Unique within the session, increasing. */
@@ -19,6 +33,13 @@ export interface Command {
   readonly action: string;
   /** Relations and functions touched, once a classifier exists. */
   readonly objects: readonly string[];
+  /**
+   * Every statement of the command, when a classifier ran. Absent: not classified. An empty
+   * array with `unparsed` set: the classifier could not place it (fail closed).
+   */
+  readonly statements?: readonly StatementFacts[];
+  /** Why the classifier could not place the command, when it could not. */
+  readonly unparsed?: string;
 }
 
 /** How a command ended at the target. */
