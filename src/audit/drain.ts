@@ -3,41 +3,60 @@
  * the `sessions` projection and the node's signed anchor, one transaction per batch (every
  * `intervalMs` or `batchSize` records, whichever comes first).
  *
- * The drainer reads the journal FILE, from a byte offset, rather than an in-memory queue fed by
- * `append`: the file is the one source of truth, so crash recovery (records a SIGKILLed process
- * wrote but never stored) and normal draining are the same code path, and an unreachable store
- * costs disk, not gateway memory. The journal only tells the drainer that something arrived.
+ * The drainer drains the journal FILE, from a byte offset: the file is the one source of truth,
+ * so crash recovery (records a SIGKILLed process wrote but never stored) and normal draining
+ * resume from the same place, and an unreachable store costs disk, not gateway memory. While it
+ * keeps up, the records come from memory instead (journal-feed.ts): what the journal's listener
+ * handed over, so the common case neither reads nor parses the file again.
+ *
+ * Batches are written by drain-sink.ts (kysely, or on SQLite prepared statements and a worker
+ * thread). One batch is in flight at a time, so records are stored in order, and `drainedSeq`
+ * moves only once the store has them.
  */
 import { open } from 'node:fs/promises';
+import type SqliteDatabase from 'better-sqlite3';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../core/clock.js';
 import { AirlockError, toAirlockError } from '../core/errors.js';
 import type { Database } from '../store/schema.js';
-import { anchorSignatureValid, signAnchor } from './chain.js';
+import { anchorSignatureValid } from './chain.js';
+import { DrainSink } from './drain-sink.js';
 import type { Journal } from './journal.js';
+import { JournalFeed } from './journal-feed.js';
 import { type ChainHead, type JournalEntry, JournalReader } from './journal-file.js';
-import { toAuditRow } from './rows.js';
-import { projectSessions } from './session-projection.js';
 
 /** Options for `AuditDrainer`. */
 export interface AuditDrainerOptions {
   readonly db: Kysely<Database>;
+  /**
+   * The raw handle behind `db` when the store is SQLite (`Store.sqlite`): batches then skip
+   * kysely and use prepared statements. Must be the same database as `db`.
+   */
+  readonly sqlite?: SqliteDatabase.Database;
   readonly journal: Journal;
   /** The node key; signs the anchor. */
   readonly key: Buffer;
   readonly clock: Clock;
   /** Longest a record waits before a drain starts, in ms. Default 100. */
   readonly intervalMs?: number;
-  /** Records per transaction; this many pending records start a drain at once. Default 500. */
+  /**
+   * Most records per transaction (the main-thread SQLite path uses at most 128); this many pending
+   * records start a drain at once. Default 500.
+   */
   readonly batchSize?: number;
   /** Rotate the journal once fully drained and larger than this. Default 64 MiB. */
   readonly rotateBytes?: number;
+  /**
+   * On SQLite (with `sqlite`), batches of at least this many records are stored by a worker
+   * thread with its own connection, off the event loop; smaller ones on the main thread, which
+   * also spares a short-lived process (the CLI) starting a worker. Default 64; 0 sends every
+   * batch to the worker, Infinity none.
+   */
+  readonly workerMinRecords?: number;
   /** Told about background failures (store down, corrupt lines); the drainer retries by itself. */
   readonly onError?: (err: AirlockError) => void;
 }
 
-/** Rows per INSERT statement: 200 × 13 columns stays far below every driver's parameter limit. */
-const ROWS_PER_INSERT = 200;
 const MAX_RETRY_MS = 30_000;
 
 /**
@@ -63,7 +82,6 @@ export async function readVerifiedAnchor(
 
 /** Drains one node's journal into the store. */
 export class AuditDrainer {
-  readonly #db: Kysely<Database>;
   readonly #journal: Journal;
   readonly #key: Buffer;
   readonly #clock: Clock;
@@ -71,9 +89,10 @@ export class AuditDrainer {
   readonly #batchSize: number;
   readonly #rotateBytes: number;
   readonly #onError: ((err: AirlockError) => void) | undefined;
+  readonly #sink: DrainSink;
   #reader: JournalReader | undefined;
+  #feed: JournalFeed | undefined;
   #unsubscribe: (() => void) | undefined;
-  #offset = 0;
   #drainedSeq = 0;
   #pending = 0;
   #timer: NodeJS.Timeout | undefined;
@@ -84,7 +103,6 @@ export class AuditDrainer {
   #stopped = false;
 
   constructor(options: AuditDrainerOptions) {
-    this.#db = options.db;
     this.#journal = options.journal;
     this.#key = options.key;
     this.#clock = options.clock;
@@ -92,6 +110,15 @@ export class AuditDrainer {
     this.#batchSize = options.batchSize ?? 500;
     this.#rotateBytes = options.rotateBytes ?? 64 * 1024 * 1024;
     this.#onError = options.onError;
+    this.#sink = new DrainSink({
+      db: options.db,
+      sqlite: options.sqlite,
+      node: options.journal.node,
+      key: options.key,
+      clock: options.clock,
+      workerMinRecords: options.workerMinRecords ?? 64,
+      report: (err) => this.#report(err),
+    });
   }
 
   /** Highest seq stored for this node. */
@@ -122,12 +149,7 @@ export class AuditDrainer {
     if (this.#reader || this.#stopped)
       throw new AirlockError('ERR_INTERNAL', 'an AuditDrainer starts only once');
     const node = this.#journal.node;
-    const row = await this.#db
-      .selectFrom('audit_events')
-      .select((eb) => eb.fn.max('seq').as('seq'))
-      .where('node', '=', node)
-      .executeTakeFirst();
-    this.#drainedSeq = row?.seq == null ? 0 : Number(row.seq);
+    this.#drainedSeq = await this.#sink.storedSeq();
     if (this.#drainedSeq > this.#journal.seq) {
       throw new AirlockError(
         'ERR_AUDIT_UNAVAILABLE',
@@ -136,8 +158,16 @@ export class AuditDrainer {
       );
     }
     this.#reader = new JournalReader(await open(this.#journal.path, 'r'));
-    this.#unsubscribe = this.#journal.subscribe(() => this.#onAppend());
+    const feed = new JournalFeed(this.#journal, this.#reader);
+    this.#feed = feed;
+    this.#unsubscribe = this.#journal.subscribe((record, line) => {
+      feed.onAppend(record, line);
+      this.#onAppend();
+    });
     await this.flush();
+    // Everything in the file is stored: follow from its end, so new records come from memory
+    // (synchronously with the check, so no append can fall in between).
+    if (this.#drainedSeq >= this.#journal.seq) feed.advance(this.#journal.size);
   }
 
   /** Resolves when every record appended before the call is stored; rejects if the store fails. */
@@ -164,6 +194,8 @@ export class AuditDrainer {
     await this.#running?.catch(() => undefined);
     await this.#reader?.close();
     this.#reader = undefined;
+    this.#feed = undefined;
+    await this.#sink.close();
   }
 
   #onAppend(): void {
@@ -206,16 +238,18 @@ export class AuditDrainer {
     return this.#running;
   }
 
+  /**
+   * Stores what the journal held when the pass began, batch by batch. Records appended meanwhile
+   * wait for the next pass (scheduled by `#kick`), so a busy gateway drains in full batches.
+   */
   async #drainAvailable(): Promise<void> {
-    const reader = this.#reader;
-    if (!reader) throw new AirlockError('ERR_AUDIT_UNAVAILABLE', 'the audit drainer is not started');
+    const feed = this.#feed;
+    if (!feed) throw new AirlockError('ERR_AUDIT_UNAVAILABLE', 'the audit drainer is not started');
     this.#pending = 0;
+    const until = this.#journal.size;
     for (;;) {
-      const end = this.#journal.size;
-      if (this.#offset > end) this.#offset = 0;
-      if (this.#offset >= end) break;
-      const from = this.#offset;
-      const chunk = await reader.read(from, end, this.#batchSize);
+      const from = feed.offset;
+      const chunk = await feed.read(this.#batchSize, until);
       if (chunk.corrupt > 0) {
         this.#corruptLines += chunk.corrupt;
         this.#report(
@@ -224,9 +258,9 @@ export class AuditDrainer {
       }
       const fresh = this.#freshEntries(chunk.entries);
       if (fresh.length > 0) await this.#store(fresh);
-      this.#offset = chunk.nextOffset;
+      feed.advance(chunk.nextOffset);
       if (fresh.length > 0) this.#drainedSeq = fresh[fresh.length - 1]!.record.seq;
-      if (chunk.nextOffset === from) break;
+      if (chunk.nextOffset === from || chunk.nextOffset >= until) break;
     }
     this.#rotateIfDue();
   }
@@ -267,36 +301,18 @@ export class AuditDrainer {
     return fresh;
   }
 
-  /** One transaction: the events, their session projection, the anchor. */
-  async #store(entries: readonly JournalEntry[]): Promise<void> {
-    const last = entries[entries.length - 1]!.record;
-    const node = this.#journal.node;
-    const anchor = {
-      seq: last.seq,
-      hash: last.hash,
-      signature: signAnchor(this.#key, node, last.seq, last.hash),
-      updated_at: this.#clock.now().toISOString(),
-    };
+  /**
+   * Stores `fresh` (this node's records, rising, above `drainedSeq`). On failure, first learns
+   * what the store holds, so the retry skips what did land: a slice committed before the failure,
+   * or a commit whose acknowledgement was lost.
+   */
+  async #store(fresh: readonly JournalEntry[]): Promise<void> {
     try {
-      await this.#db.transaction().execute(async (trx) => {
-        for (let i = 0; i < entries.length; i += ROWS_PER_INSERT) {
-          const rows = entries
-            .slice(i, i + ROWS_PER_INSERT)
-            .map((entry) => toAuditRow(entry.record, entry.json));
-          await trx.insertInto('audit_events').values(rows).execute();
-        }
-        await projectSessions(
-          trx,
-          entries.map((entry) => entry.record),
-        );
-        await trx
-          .insertInto('audit_anchors')
-          .values({ node, ...anchor })
-          .onConflict((oc) => oc.column('node').doUpdateSet(anchor))
-          .execute();
-      });
+      await this.#sink.store(fresh);
     } catch (err) {
       this.#failures++;
+      const stored = await this.#sink.storedSeq().catch(() => 0);
+      if (stored > this.#drainedSeq) this.#drainedSeq = stored;
       throw toAirlockError(err, 'ERR_AUDIT_UNAVAILABLE');
     }
   }
@@ -304,10 +320,11 @@ export class AuditDrainer {
   /** Empties a large journal once everything in it is stored; the journal keeps the chain head. */
   #rotateIfDue(): void {
     const journal = this.#journal;
-    if (this.#offset !== journal.size || journal.size <= this.#rotateBytes) return;
+    const feed = this.#feed;
+    if (!feed || feed.offset !== journal.size || journal.size <= this.#rotateBytes) return;
     if (this.#drainedSeq !== journal.seq) return;
     try {
-      if (journal.rotate({ size: this.#offset, seq: this.#drainedSeq })) this.#offset = 0;
+      if (journal.rotate({ size: feed.offset, seq: this.#drainedSeq })) feed.rotated();
     } catch (err) {
       // Everything is stored; a failed rotation only leaves the file large until the next try.
       this.#report(err);

@@ -62,8 +62,11 @@ interface OpenedFile {
   readonly recovery: TailRecovery;
 }
 
-/** Called after each append with the sealed record. Must be cheap: it runs on the hot path. */
-export type JournalListener = (record: AuditRecord) => void;
+/**
+ * Called after each append with the sealed record and its journal line (without the newline).
+ * Must be cheap: it runs on the hot path.
+ */
+export type JournalListener = (record: AuditRecord, line: string) => void;
 
 const NODE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
@@ -211,7 +214,7 @@ export class Journal implements AuditLog {
     const listeners = this.#listeners;
     for (let i = 0; i < listeners.length; i++) {
       try {
-        listeners[i]!(sealed.record);
+        listeners[i]!(sealed.record, sealed.json);
       } catch {
         // The record is written; a listener's failure must not turn into a refused statement.
       }

@@ -65,7 +65,13 @@ export async function openAdmin(flags: GlobalFlags, io: CliIo): Promise<AdminSes
     lockWaitMs: 10_000,
     ...(resumeFrom ? { resumeFrom } : {}),
   });
-  const drainer = new AuditDrainer({ db: store.db, journal, key, clock: systemClock });
+  const drainer = new AuditDrainer({
+    db: store.db,
+    ...(store.sqlite ? { sqlite: store.sqlite } : {}),
+    journal,
+    key,
+    clock: systemClock,
+  });
   await drainer.start();
   const tokens = new TokenService({ db: store.db, clock: systemClock, audit: journal });
   const admin = new LocalAdmin(

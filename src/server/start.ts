@@ -98,6 +98,7 @@ export async function startServer(
   });
   const drainer = new AuditDrainer({
     db: store.db,
+    ...(store.sqlite ? { sqlite: store.sqlite } : {}),
     journal,
     key: nodeKey,
     clock,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
-import { AuditDrainer } from '../audit/drain.js';
+import { AuditDrainer, type AuditDrainerOptions } from '../audit/drain.js';
 import { Journal } from '../audit/journal.js';
 import { listSessions, searchAudit } from '../audit/search.js';
 import { verifyAudit } from '../audit/verify.js';
@@ -23,11 +23,23 @@ const TABLES = ['audit_anchors', 'audit_events', 'changes', 'sessions', 'tokens'
  * search, the session projection and verify. Catches dialect differences (int8 parsing, upserts,
  * partial unique indexes, strpos) that SQLite-only tests would miss.
  */
-async function exerciseStore(store: Store, stateDir: string): Promise<void> {
+async function exerciseStore(
+  store: Store,
+  stateDir: string,
+  drainerOptions: Partial<AuditDrainerOptions> = {},
+): Promise<void> {
   const clock = new ManualClock(Date.UTC(2026, 2, 1));
   const key = Buffer.alloc(32, 7);
   const journal = Journal.open({ dir: stateDir, node: 'node-a', clock, key });
-  const drainer = new AuditDrainer({ db: store.db, journal, key, clock });
+  // `sqlite` is the store's own handle on SQLite (the fast path) and undefined on PostgreSQL.
+  const drainer = new AuditDrainer({
+    db: store.db,
+    sqlite: store.sqlite,
+    journal,
+    key,
+    clock,
+    ...drainerOptions,
+  });
   try {
     await drainer.start();
     const tokens = new TokenService({ db: store.db, clock, audit: journal });
@@ -179,7 +191,17 @@ describe('openStore (sqlite)', () => {
   it('passes the store round trip', async () => {
     const store = await openStore(`sqlite:${join(dir, 'flow.db')}`);
     try {
+      assert.equal(store.sqlite?.name, join(dir, 'flow.db'), 'exposes its better-sqlite3 handle');
       await exerciseStore(store, join(dir, 'state-sqlite'));
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('passes the store round trip with every batch drained by the worker thread', async () => {
+    const store = await openStore(`sqlite:${join(dir, 'flow-worker.db')}`);
+    try {
+      await exerciseStore(store, join(dir, 'state-sqlite-worker'), { workerMinRecords: 0 });
     } finally {
       await store.close();
     }
@@ -206,6 +228,7 @@ describe('openStore (postgres)', { skip: pgBin ? false : 'no PostgreSQL server b
     const store = await openStore(cluster.url('airlock'));
     try {
       assert.equal(store.kind, 'postgres');
+      assert.equal(store.sqlite, undefined);
       const tables = await sql<{
         tablename: string;
       }>`select tablename from pg_tables where schemaname = 'public'`.execute(store.db);

@@ -16,6 +16,11 @@ import type { Database } from './schema.js';
 export interface Store {
   readonly db: Kysely<Database>;
   readonly kind: StoreKind;
+  /**
+   * The better-sqlite3 handle behind `db` on a SQLite store, for hot paths that bypass kysely
+   * (the audit drainer's prepared statements). Undefined on PostgreSQL.
+   */
+  readonly sqlite?: SqliteDatabase.Database;
   /** Closes the SQLite handle or ends the PostgreSQL pool. */
   close(): Promise<void>;
 }
@@ -99,7 +104,7 @@ function openSqlite(path: string, readonly: boolean): Store {
   }
   registerStrpos(handle);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: handle }) });
-  return { db, kind: 'sqlite', close: () => db.destroy() };
+  return { db, kind: 'sqlite', sqlite: handle, close: () => db.destroy() };
 }
 
 /**
