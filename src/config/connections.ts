@@ -4,6 +4,7 @@
  */
 import type { Connection, SecretRef, UpstreamTls } from '../core/connection.js';
 import { isPort, optionalString, principalList, requiredString, resolveFrom } from './fields.js';
+import { readGuardrails } from './guardrails.js';
 import { checkKeys, type Findings, isMap, keyPath } from './problems.js';
 
 const CONNECTION_KEYS = [
@@ -17,6 +18,8 @@ const CONNECTION_KEYS = [
   'tls',
   'tags',
   'access',
+  'guardrails',
+  'policies',
 ] as const;
 const NAME = /^[a-zA-Z0-9_][a-zA-Z0-9_.-]*$/;
 const TLS_MODES: readonly UpstreamTls['mode'][] = ['disable', 'require', 'verify-full'];
@@ -85,11 +88,24 @@ function readConnection(
   const tls = readTls(findings, value.tls, keyPath(where, 'tls'), context);
   const tags = readTags(findings, value.tags, keyPath(where, 'tags'));
   const access = principalList(findings, value.access, keyPath(where, 'access'));
+  const guardrails = readGuardrails(findings, value.guardrails, value.policies, where, context);
   if (findings.problems.length > before) return undefined;
   if (name === undefined || host === undefined || database === undefined || user === undefined)
     return undefined;
   if (password === undefined || tls === undefined) return undefined;
-  return { name, type: 'postgres', host, port, database, user, password, tls, tags, access };
+  return {
+    name,
+    type: 'postgres',
+    host,
+    port,
+    database,
+    user,
+    password,
+    tls,
+    tags,
+    access,
+    ...(guardrails ? { guardrails } : {}),
+  };
 }
 
 const PASSWORD_EXPECTED = '{env: NAME}, {file: PATH} or a string';

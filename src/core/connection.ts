@@ -14,6 +14,20 @@ export interface UpstreamTls {
   readonly ca?: string;
 }
 
+/**
+ * A connection's statement guardrails (`guardrails:` plus `policies:` in the config): shorthand
+ * names compiled to Cedar, and raw Cedar files. See docs/policy.md.
+ */
+export interface ConnectionGuardrails {
+  readonly deny: readonly string[];
+  /** Held for approval once the review gate exists; until then refused, saying so. */
+  readonly review: readonly string[];
+  /** What a statement the classifier cannot place gets: never allow. */
+  readonly onUnparsed: 'deny' | 'review';
+  /** Absolute paths of raw `.cedar` policy files. */
+  readonly policies: readonly string[];
+}
+
 /** Every protocol Airlock knows. The registry checks each configured one has an engine at boot. */
 export const ALL_PROTOCOLS = ['postgres'] as const;
 export type Protocol = (typeof ALL_PROTOCOLS)[number];
@@ -30,4 +44,6 @@ export interface Connection {
   readonly tls: UpstreamTls;
   readonly tags: Readonly<Record<string, string>>;
   readonly access: readonly PrincipalRef[];
+  /** Absent: no guardrails beyond failing closed on statements that cannot be parsed. */
+  readonly guardrails?: ConnectionGuardrails;
 }

@@ -106,6 +106,15 @@ export const errorCatalog = {
     http: 403,
     exit: 3,
   },
+  ERR_REVIEW_REQUIRED: {
+    message: 'the statement needs an approver’s review',
+    action:
+      'Nothing ran. Statements under review rules are refused until the review gate is enabled; ask an admin to run it or to change the connection’s review rules.',
+    sqlstate: '42501',
+    severity: 'ERROR',
+    http: 403,
+    exit: 3,
+  },
   ERR_UNSUPPORTED: {
     message: 'this feature is not supported through Airlock',
     action: 'Use the plain protocol without the named feature.',

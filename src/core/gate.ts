@@ -9,7 +9,7 @@ import diagnostics from 'node:diagnostics_channel';
 import type { AuditError, AuditLog } from '../audit/events.js';
 import { redactSecrets } from '../audit/redact.js';
 import type { Clock } from './clock.js';
-import type { Command, CommandResult } from './command.js';
+import type { Command, CommandResult, StatementFacts } from './command.js';
 import type { Connection, Protocol } from './connection.js';
 import { ALLOW_NO_RULE, type Decision } from './decision.js';
 import { AirlockError, toAirlockError } from './errors.js';
@@ -19,6 +19,20 @@ import type { ClientInfo, Session, SessionStats } from './session.js';
 /** Turns a presented secret (Airlock token or OIDC JWT) into an identity, or throws AirlockError. */
 export interface Authenticator {
   authenticate(secret: string): Promise<Identity>;
+}
+
+/** What a command policy answers for one command (the strictest over its statements). */
+export type PolicyVerdict =
+  | { readonly outcome: 'allow'; readonly rule: string }
+  | { readonly outcome: 'deny' | 'review'; readonly rule: string; readonly reason: string };
+
+/** Decides classified statements (Cedar in `policy/`); the gate turns verdicts into decisions. */
+export interface CommandPolicy {
+  decide(
+    identity: Identity,
+    connection: Connection,
+    statements: readonly StatementFacts[] | { readonly unparsed: string },
+  ): PolicyVerdict;
 }
 
 /** The live set of connections; replaced on config reload. */
@@ -66,6 +80,8 @@ export interface GateDeps {
   readonly connections: () => ConnectionCatalog;
   readonly audit: AuditLog;
   readonly clock: Clock;
+  /** Statement policy; without one every classified command is allowed (tests of other layers). */
+  readonly policy?: CommandPolicy;
   readonly newSessionId?: () => string;
 }
 
@@ -80,10 +96,33 @@ function auditError(err: AirlockError): AuditError {
   return { code: err.code, message: err.userMessage };
 }
 
+/** The legacy fastpath FunctionCall carries no SQL the classifier could check: always refused. */
+const FUNCTION_CALL_DENIED: Decision = Object.freeze({
+  outcome: 'deny',
+  rule: 'function-call',
+  error: new AirlockError('ERR_POLICY_DENIED', 'FunctionCall message refused', {
+    userMessage:
+      'blocked by airlock: function-call: the legacy FunctionCall message cannot be checked; call the function in SQL',
+  }),
+});
+
+/** Turns a policy verdict into the gate's decision with the client's error. */
+function toDecision(verdict: PolicyVerdict): Decision {
+  if (verdict.outcome === 'allow') return { outcome: 'allow', rule: verdict.rule };
+  const userMessage = `blocked by airlock: ${verdict.rule}: ${verdict.reason}`;
+  const code = verdict.outcome === 'review' ? 'ERR_REVIEW_REQUIRED' : 'ERR_POLICY_DENIED';
+  return {
+    outcome: 'deny',
+    rule: verdict.rule,
+    error: new AirlockError(code, userMessage, { userMessage, detail: `rule: ${verdict.rule}` }),
+  };
+}
+
 /** The decision point. One per server. */
 export class Gate {
   readonly #deps: GateDeps;
   readonly #live = new Map<string, LiveSession>();
+  readonly #decisions = new WeakMap<PolicyVerdict, Decision>();
   readonly #startedMs = new Map<string, number>();
   #draining = false;
 
@@ -174,8 +213,23 @@ export class Gate {
    * Decides a command without journaling it: for messages that prepare but do not run anything
    * (PostgreSQL Parse), so a statement that will be refused fails early. Synchronous.
    */
-  decide(_session: Session, _command: Command): Decision {
-    return ALLOW_NO_RULE;
+  decide(session: Session, command: Command): Decision {
+    if (command.channel === 'function-call') return FUNCTION_CALL_DENIED;
+    const policy = this.#deps.policy;
+    if (!policy) return ALLOW_NO_RULE;
+    // A command the engine did not classify fails closed like one the classifier could not place.
+    const input =
+      command.unparsed !== undefined || command.statements === undefined
+        ? { unparsed: command.unparsed ?? 'the command was not classified' }
+        : command.statements;
+    const verdict = policy.decide(session.identity, session.connection, input);
+    let decision = this.#decisions.get(verdict);
+    if (!decision) {
+      decision = toDecision(verdict);
+      // The policy engine caches verdicts; keying on them keeps a repeated statement allocation-free.
+      this.#decisions.set(verdict, decision);
+    }
+    return decision;
   }
 
   /**

@@ -23,6 +23,7 @@ import { OPERATOR } from '../core/identity.js';
 import { createAuthenticator } from '../identity/authenticator.js';
 import { OidcVerifier } from '../identity/oidc.js';
 import { TokenService } from '../identity/tokens.js';
+import { PolicyEngine } from '../policy/index.js';
 import { openStore, type Store } from '../store/db.js';
 import { watchChanges } from './change-feed.js';
 import { createEngineRegistry } from './engines.js';
@@ -114,7 +115,9 @@ export async function startServer(
   const tokens = new TokenService({ db: store.db, clock, audit: journal });
   const oidc = new OidcVerifier({ issuers: config.identity.oidc, clock });
   const authenticator = createAuthenticator(tokens, oidc);
-  const gate = new Gate({ authenticator, connections: () => catalog, audit: journal, clock });
+  const policy = new PolicyEngine({ connections: current.connections });
+  for (const warning of policy.warnings) log.warn({ warning }, 'policy warning');
+  const gate = new Gate({ authenticator, connections: () => catalog, audit: journal, clock, policy });
   const tls = await loadTlsMaterial(config);
   const secrets = createSecretResolver(() => current.connections, env);
   const registry = createEngineRegistry();

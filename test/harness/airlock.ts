@@ -44,6 +44,8 @@ export interface HarnessOptions {
   readonly extraYaml?: string;
   /** Extra connection entries (YAML list items, indented two spaces). */
   readonly extraConnections?: string;
+  /** A placeholder in `extraConnections` replaced by the throwaway cluster's port. */
+  readonly upstreamPortPlaceholder?: string;
   /** Address the PostgreSQL listener binds (default 127.0.0.1). */
   readonly listenHost?: string;
   /** `listen.tls` cert and key files. */
@@ -107,7 +109,7 @@ connections:
     user: app
     password: { file: ./app-password }
     access: [group:agents]
-${options.extraConnections ?? ''}`,
+${options.upstreamPortPlaceholder ? (options.extraConnections ?? '').replaceAll(options.upstreamPortPlaceholder, String(cluster.port)) : (options.extraConnections ?? '')}`,
   );
   const logs: string[] = [];
   const log = pino(

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { before, test } from 'node:test';
 import { auditBind, auditExecute, auditFunctionCall, auditQuery } from './audit.js';
+import { initClassifier } from './classify/index.js';
 import type { BindMessage, FunctionCallMessage } from './codec/messages.js';
+
+before(() => initClassifier());
 
 function bind(parameters: (Buffer | null)[], parameterFormats: number[]): BindMessage {
   return {
@@ -23,15 +26,19 @@ test('Bind parameters: text as is, binary as \\x hex, NULL as null, per the form
 });
 
 test('commands carry the channel, text and parameters the gate and the journal need', () => {
-  assert.deepEqual(auditQuery(1, 'select 1'), {
-    id: 1,
-    channel: 'simple',
-    text: 'select 1',
-    action: 'sql.unclassified',
-    objects: [],
-  });
-  const execute = auditExecute(2, { text: 'select $1', parameters: ['x'] });
+  const query = auditQuery(1, 'select 1 from items; delete from orders where id = 2');
+  assert.equal(query.channel, 'simple');
+  assert.equal(query.action, 'sql.select,sql.delete', 'every statement’s action, classified by the parser');
+  assert.deepEqual(query.objects, ['items', 'orders']);
+  assert.equal(query.statements?.length, 2);
+  assert.equal(query.statements?.[1]?.facts.bounded, true);
+  const broken = auditQuery(2, 'selec 1');
+  assert.equal(broken.action, 'sql.unclassified');
+  assert.match(broken.unparsed ?? '', /syntax error/);
+  assert.deepEqual(broken.statements, []);
+  const execute = auditExecute(3, { text: 'select $1', parameters: ['x'] });
   assert.equal(execute.channel, 'extended');
+  assert.equal(execute.action, 'sql.select');
   assert.deepEqual(execute.parameters, ['x']);
   const call: FunctionCallMessage = {
     name: 'functionCall',

@@ -1,13 +1,40 @@
 /**
  * @module Wire messages → protocol-neutral Commands, one small named function per message kind (as
  * Teleport's `events.go` does), so what the gate decides and the journal records is visible in one
- * place. No classifier yet: every command is `sql.unclassified` with no objects.
+ * place. SQL text is classified by the real PostgreSQL parser (`classify/`); the facts ride on the
+ * command so the gate's policy decides every statement.
  */
 import type { Command } from '../../core/command.js';
+import { type ClassifiedSql, classifySql } from './classify/index.js';
 import type { BindMessage, FunctionCallMessage } from './codec/messages.js';
 
 const UNCLASSIFIED = 'sql.unclassified';
 const NO_OBJECTS: readonly string[] = Object.freeze([]);
+
+type Classification = Pick<Command, 'action' | 'objects' | 'statements' | 'unparsed'>;
+
+// Keyed by the classifier's cached result, so a repeated statement reuses one summary object.
+const summaries = new WeakMap<ClassifiedSql, Classification>();
+
+/** What the gate and the audit row need from the classifier's answer for `text`. */
+function classify(text: string): Classification {
+  const result = classifySql(text);
+  let summary = summaries.get(result);
+  if (summary) return summary;
+  if (!result.ok) {
+    summary = { action: UNCLASSIFIED, objects: NO_OBJECTS, statements: [], unparsed: result.reason };
+  } else {
+    const actions = [...new Set(result.statements.map((s) => s.action))];
+    const objects = [...new Set(result.statements.flatMap((s) => s.objects))].sort();
+    summary = {
+      action: actions.length === 0 ? 'sql.empty' : actions.join(','),
+      objects,
+      statements: result.statements,
+    };
+  }
+  summaries.set(result, summary);
+  return summary;
+}
 
 /** What a Bind left behind for its portal: the statement text and its parameters as audit strings. */
 export interface PortalState {
@@ -17,12 +44,12 @@ export interface PortalState {
 
 /** A simple-protocol Query: the whole text (possibly several statements) is one command. */
 export function auditQuery(id: number, text: string): Command {
-  return { id, channel: 'simple', text, action: UNCLASSIFIED, objects: NO_OBJECTS };
+  return { id, channel: 'simple', text, ...classify(text) };
 }
 
 /** A Parse, for `gate.decide`: decided when prepared, journaled only when executed (or refused). */
 export function auditParse(id: number, text: string): Command {
-  return { id, channel: 'extended', text, action: UNCLASSIFIED, objects: NO_OBJECTS };
+  return { id, channel: 'extended', text, ...classify(text) };
 }
 
 /** One parameter as the audit shows it: text as is, binary as `\x` hex, NULL as null. */
@@ -50,8 +77,7 @@ export function auditExecute(id: number, portal: PortalState): Command {
     channel: 'extended',
     text: portal.text,
     parameters: portal.parameters,
-    action: UNCLASSIFIED,
-    objects: NO_OBJECTS,
+    ...classify(portal.text),
   };
 }
 

@@ -12,6 +12,7 @@ import { checkEngineConfig } from '../../core/engine.js';
 import { type AirlockError, toAirlockError } from '../../core/errors.js';
 import type { Session, SessionStats } from '../../core/session.js';
 import { CancelKeys, forwardCancel } from './cancel.js';
+import { initClassifier, isClassifierReady } from './classify/index.js';
 import { DEFAULT_MAX_MESSAGE_LENGTH } from './codec/codes.js';
 import { FrontendParser } from './codec/parser.js';
 import { authenticationOk, backendKeyData, readyForQuery } from './codec/serializer.js';
@@ -115,6 +116,8 @@ async function serveClient(
 
   try {
     inbox.attach(socket);
+    // The parser (WebAssembly) loads once per process; every later session finds it ready.
+    if (!isClassifierReady()) await initClassifier();
     const start = await negotiateStartup(socket, inbox, config.tls);
     if (!start) return;
     if (start.kind === 'cancel') {

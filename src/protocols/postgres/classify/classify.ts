@@ -1,0 +1,123 @@
+/**
+ * @module The PostgreSQL statement classifier: SQL text in, one `StatementFacts` per statement out,
+ * read with PostgreSQL's own parser (libpg-query, PostgreSQL 18). Anything the parser rejects or the
+ * classifier cannot place is `{ ok: false, reason }`: the gate denies it (fail closed), never guesses.
+ * Results are cached by exact text; docs/sql-actions.md lists every action and fact.
+ *
+ * @example
+ * ```ts
+ * await initClassifier();
+ * const r = classifySql('WITH d AS (DELETE FROM t RETURNING *) SELECT * FROM d');
+ * // r.ok === true; r.statements[0].action === 'sql.select' (writableCte: true),
+ * // r.statements[1].action === 'sql.delete' (bounded: false, embeddedIn: 'cte')
+ * ```
+ */
+import { loadModule } from 'libpg-query';
+import type { StatementFacts } from '../../../core/command.js';
+import { AirlockError, isAirlockError } from '../../../core/errors.js';
+import { DEFAULT_CACHE_LIMITS, type TextCacheLimits, TextLru } from './cache.js';
+import { toStatementFacts } from './draft.js';
+import type { PreparedLookup } from './prepared-scope.js';
+import { classifyNode, createEnv, parseStatements } from './statement.js';
+
+/** What the classifier made of one text. */
+export type ClassifiedSql =
+  | { readonly ok: true; readonly statements: readonly StatementFacts[] }
+  | { readonly ok: false; readonly reason: string };
+
+/** Per-call context. */
+export interface ClassifyOptions {
+  /**
+   * Names the session prepared earlier with SQL `PREPARE` (the facts of that PREPARE entry), so an
+   * `EXECUTE name` is judged by its body instead of as unknown `dynamicSql`.
+   */
+  readonly prepared?: PreparedLookup;
+}
+
+interface CacheEntry {
+  readonly result: ClassifiedSql;
+  /** The text EXECUTEs a name it does not PREPARE itself: a session lookup could change the result. */
+  readonly asksSession: boolean;
+}
+
+let ready = false;
+let loading: Promise<void> | undefined;
+let cache = new TextLru<CacheEntry>(DEFAULT_CACHE_LIMITS);
+
+/** Loads the parser (WebAssembly) once; later calls return the same promise. */
+export function initClassifier(): Promise<void> {
+  loading ??= loadModule().then(
+    () => {
+      ready = true;
+    },
+    (err: unknown) => {
+      loading = undefined; // a later call may try again
+      throw new AirlockError('ERR_INTERNAL', 'the SQL parser could not be loaded', { cause: err });
+    },
+  );
+  return loading;
+}
+
+/** True once `initClassifier()` has resolved. */
+export function isClassifierReady(): boolean {
+  return ready;
+}
+
+/**
+ * Classifies every statement of `text`. Synchronous; throws only when `initClassifier()` has not
+ * resolved yet. Each statement yields one entry (plus one per DML it runs inside itself, such as
+ * a writable CTE); `ok: false` when any statement cannot be placed.
+ */
+export function classifySql(text: string, options: ClassifyOptions = {}): ClassifiedSql {
+  if (!ready)
+    throw new AirlockError('ERR_INTERNAL', 'classifySql was called before initClassifier() resolved');
+  const hit = cache.get(text);
+  const entry = hit ?? compute(text);
+  if (!hit) cache.set(text, entry);
+  if (entry.asksSession && options.prepared) return compute(text, options.prepared).result;
+  return entry.result;
+}
+
+/** `classifySql` without the cache: for benchmarks and tests. */
+export function classifySqlUncached(text: string, options: ClassifyOptions = {}): ClassifiedSql {
+  if (!ready)
+    throw new AirlockError('ERR_INTERNAL', 'classifySql was called before initClassifier() resolved');
+  return compute(text, options.prepared).result;
+}
+
+/** Replaces the cache (empty) with one of the given limits. */
+export function configureClassifierCache(limits: Partial<TextCacheLimits> = {}): void {
+  cache = new TextLru<CacheEntry>({ ...DEFAULT_CACHE_LIMITS, ...limits });
+}
+
+/** Entries and characters the cache holds now. */
+export function classifierCacheStats(): { readonly entries: number; readonly chars: number } {
+  return { entries: cache.size, chars: cache.chars };
+}
+
+function failed(reason: string): CacheEntry {
+  return { result: Object.freeze({ ok: false, reason }), asksSession: false };
+}
+
+function compute(text: string, session?: PreparedLookup): CacheEntry {
+  // The wire protocol ends a query at NUL, and so does the parser's C string: never let them differ.
+  if (text.includes('\0')) return failed('the statement text contains a NUL character');
+  try {
+    const parsed = parseStatements(text);
+    const env = createEnv(0, session);
+    const entries: StatementFacts[] = [];
+    parsed.forEach((s, index) => {
+      const c = classifyNode(s.type, s.body, env, [], s.source);
+      entries.push(toStatementFacts(c.primary, parsed.length, index));
+      for (const extra of c.extras) entries.push(toStatementFacts(extra, parsed.length, index));
+    });
+    return {
+      result: Object.freeze({ ok: true, statements: Object.freeze(entries) }),
+      asksSession: env.prepared.askedSession,
+    };
+  } catch (err) {
+    if (isAirlockError(err) && err.code === 'ERR_BAD_REQUEST') return failed(err.message);
+    if (err instanceof RangeError) return failed('the statement is too complex to classify');
+    return failed(`the classifier failed: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
