@@ -7,6 +7,7 @@ import { auditCommands } from './commands/audit.js';
 import { configCommands } from './commands/config.js';
 import { connectionCommands } from './commands/connections.js';
 import { demoCommand } from './commands/demo.js';
+import { policyCommands } from './commands/policy.js';
 import { serveCommand } from './commands/serve.js';
 import { sessionCommands } from './commands/sessions.js';
 import { tokenCommands, whoamiCommand } from './commands/tokens.js';
@@ -37,6 +38,7 @@ export function buildProgram(io: CliIo, state: { exit: number }): Command {
   connectionCommands(program, ctx);
   sessionCommands(program, ctx);
   auditCommands(program, ctx);
+  policyCommands(program, ctx);
   return program;
 }
 
