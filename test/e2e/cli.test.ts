@@ -25,6 +25,16 @@ describe('airlock CLI', () => {
       'conections: []\nlisten: { api: 8009 }\nadmins: [platform]\nconnections:\n  - { name: a, type: postgres, host: h, port: abc, database: d, user: u, password: pw }\n',
     );
     writeFileSync(join(dir, 'airlock.yaml'), 'store: sqlite:./found-by-default.db\n');
+    writeFileSync(
+      join(dir, 'guarded.yaml'),
+      'connections:\n  - { name: prod, type: postgres, host: h, database: d, user: u, password: { env: P },\n' +
+        '      guardrails: { deny: [drop, unbounded-delete], review: [delete] } }\n',
+    );
+    writeFileSync(
+      join(dir, 'typo.yaml'),
+      'connections:\n  - { name: prod, type: postgres, host: h, database: d, user: u, password: { env: P },\n' +
+        '      guardrails: { deny: [dorp], onUnparsed: allow } }\n',
+    );
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -91,5 +101,25 @@ describe('airlock CLI', () => {
     );
     assert.equal(unreachable.code, 5);
     assert.match(unreachable.stderr, /cannot reach the Airlock server/);
+  });
+
+  test('policy test decides a statement without connecting, and guardrail typos are config problems', async () => {
+    const config = join(dir, 'guarded.yaml');
+    const run = (sql: string) =>
+      runCli(['--config', config, 'policy', 'test', '--connection', 'prod', '--sql', sql], env, dir);
+    const drop = await run('/* harmless */ DROP TABLE customers');
+    assert.equal(drop.code, 6);
+    assert.match(drop.stdout, /decision: deny\nrule: deny:drop/);
+    assert.match(drop.stdout, /statement 1: sql\.drop customers/);
+    const review = await run('delete from customers where id = 7');
+    assert.equal(review.code, 1);
+    assert.match(review.stdout, /rule: review:delete/);
+    const read = await run("select 'drop table customers' as drop_date");
+    assert.equal(read.code, 0);
+    assert.match(read.stdout, /decision: allow/);
+    const typo = await runCli(['config', 'check', join(dir, 'typo.yaml')], env, dir);
+    assert.equal(typo.code, 2);
+    assert.match(typo.stderr, /connections\[0\]\.guardrails\.deny\[0\]: expected one of drop, /);
+    assert.match(typo.stderr, /guardrails\.onUnparsed: expected "deny" or "review" \(never allow\)/);
   });
 });
