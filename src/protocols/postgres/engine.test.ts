@@ -87,18 +87,26 @@ test('psql \\copy in and out (COPY FROM STDIN / TO STDOUT)', async () => {
 
 test('the airlock.reason option reaches the audit and is stripped before the upstream', async () => {
   const client = await f.pgClient('appdb', f.agentToken, {
-    options: '-c airlock.reason=ticket\\ 42 -c search_path=public',
+    options: '-c airlock.reason=ticket\\ 42 -c statement_timeout=5000',
   } as never);
   try {
     const result = await client.query(
-      "select current_setting('airlock.reason', true) as reason, current_setting('search_path') as path",
+      "select current_setting('airlock.reason', true) as reason, current_setting('statement_timeout') as path",
     );
     assert.equal(result.rows[0].reason, null);
-    assert.equal(result.rows[0].path, 'public');
+    assert.equal(result.rows[0].path, '5s', 'allowed startup settings still reach the upstream');
     assert.ok(f.audit.ofType('session.start').some((r) => r.reason === 'ticket 42'));
   } finally {
     await client.end();
   }
+});
+
+test('startup settings that would slip past the guardrails are refused (e.g. -c role=...)', async () => {
+  await assert.rejects(
+    f.pgClient('appdb', f.agentToken, { options: '-c role=postgres' } as never),
+    (err: { code?: string; message?: string }) =>
+      err.code === '0A000' && /startup setting role is not forwarded/.test(err.message ?? ''),
+  );
 });
 
 test('pg: simple, parameterized and named prepared queries, with parameters and row counts audited', async () => {

@@ -9,7 +9,7 @@
 import type { Socket } from 'node:net';
 import type { EngineConfig, ProtocolEngine } from '../../core/engine.js';
 import { checkEngineConfig } from '../../core/engine.js';
-import { type AirlockError, toAirlockError } from '../../core/errors.js';
+import { AirlockError, toAirlockError } from '../../core/errors.js';
 import type { Session, SessionStats } from '../../core/session.js';
 import { CancelKeys, forwardCancel } from './cancel.js';
 import { initClassifier, isClassifierReady } from './classify/index.js';
@@ -20,6 +20,7 @@ import { toWireError } from './errors.js';
 import { extractAirlockOptions } from './options.js';
 import { Relay } from './relay.js';
 import { ClientInbox, type ClientSocket, negotiateStartup, requestPassword } from './startup.js';
+import { unsafeStartupSetting } from './startup-guard.js';
 import { connectUpstream, upstreamParameters } from './upstream.js';
 
 /** Tunables; the defaults suit production. */
@@ -138,6 +139,8 @@ async function serveClient(
     client.pause();
 
     const airlock = extractAirlockOptions(parameters.get('options'));
+    const unsafe = unsafeStartupSetting(parameters, airlock.upstream);
+    if (unsafe) throw new AirlockError('ERR_UNSUPPORTED', unsafe, { userMessage: unsafe });
     const reason = airlock.settings.get('reason');
     const application = parameters.get('application_name') ?? parameters.get('fallback_application_name');
     session = await gate.openSession(
