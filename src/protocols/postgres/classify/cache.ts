@@ -2,8 +2,10 @@
  * @module A bounded least-recently-used map keyed by statement text, so a repeated statement costs
  * one Map lookup instead of a parse. Bounded twice: by entries and by the characters of the keys
  * it holds (values are small and frozen); texts above `maxKeyChars` are never kept, because huge
- * statements (bulk INSERTs) rarely repeat and would push out many small ones.
+ * statements (bulk INSERTs) rarely repeat and would push out many small ones. Built on the shared
+ * linked-list LRU (`core/lru.ts`), whose hits never mutate the Map.
  */
+import { LruCache } from '../../../core/lru.js';
 
 /** Limits of one cache. */
 export interface TextCacheLimits {
@@ -21,52 +23,37 @@ export const DEFAULT_CACHE_LIMITS: TextCacheLimits = {
   maxKeyChars: 64 * 1024,
 };
 
-/** LRU map from text to a value. A Map iterates in insertion order, so the first key is the oldest. */
+/** LRU map from text to a value, bounded by entries and by characters of text. */
 export class TextLru<V> {
-  readonly #map = new Map<string, V>();
+  readonly #lru: LruCache<V>;
   readonly #limits: TextCacheLimits;
-  #chars = 0;
 
   constructor(limits: TextCacheLimits = DEFAULT_CACHE_LIMITS) {
     this.#limits = limits;
+    this.#lru = new LruCache<V>(limits.maxEntries, { max: limits.maxChars, weigh: (key) => key.length });
   }
 
   /** The value for `key`, which becomes the most recently used. */
   get(key: string): V | undefined {
-    const value = this.#map.get(key);
-    if (value !== undefined) {
-      // Re-inserting moves the key to the end of the iteration order: the youngest.
-      this.#map.delete(key);
-      this.#map.set(key, value);
-    }
-    return value;
+    return this.#lru.get(key);
   }
 
   /** Stores `value` under `key` and evicts the oldest entries beyond the limits. */
   set(key: string, value: V): void {
     if (key.length > this.#limits.maxKeyChars) return;
-    if (this.#map.delete(key)) this.#chars -= key.length;
-    this.#map.set(key, value);
-    this.#chars += key.length;
-    while (this.#map.size > this.#limits.maxEntries || this.#chars > this.#limits.maxChars) {
-      const oldest = this.#map.keys().next();
-      if (oldest.done) break;
-      this.#map.delete(oldest.value);
-      this.#chars -= oldest.value.length;
-    }
+    this.#lru.set(key, value);
   }
 
   get size(): number {
-    return this.#map.size;
+    return this.#lru.size;
   }
 
   /** Characters of cached text. */
   get chars(): number {
-    return this.#chars;
+    return this.#lru.weight;
   }
 
   clear(): void {
-    this.#map.clear();
-    this.#chars = 0;
+    this.#lru.clear();
   }
 }
