@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findPostgresBinDir, startPostgresCluster } from '../src/demo/postgres-cluster.js';
-import { startBenchAirlock } from './lib/airlock.js';
+import { guardedConnectionName, startBenchAirlock } from './lib/airlock.js';
 import { type BenchOptions, parseBenchArgs, USAGE } from './lib/args.js';
 import { prepareBenchDatabase, probeTarget, resetTables } from './lib/bench-db.js';
 import { Cleanup } from './lib/cleanup.js';
@@ -95,6 +95,20 @@ async function startTargets(
         },
         proxyPid: airlock.pid,
       });
+      if (options.targets.includes('airlock-guarded')) {
+        targets.push({
+          name: 'airlock-guarded',
+          // Same Airlock process; the guarded connection classifies and decides every statement.
+          endpoint: {
+            host: airlock.host,
+            port: airlock.port,
+            user: 'bench',
+            database: guardedConnectionName(db.database),
+            password: airlock.token,
+          },
+          proxyPid: airlock.pid,
+        });
+      }
     } catch (err) {
       notes.problems.push(`Airlock did not start: ${(err as Error).message}`);
     }

@@ -44,10 +44,44 @@ export function benchAirlockConfig(stateDir: string, target: AirlockBenchTarget)
         tags: {},
         access: ['group:bench'],
       },
+      {
+        // The same target with the issue's guardrail deny list (no review rules: pgbench's
+        // statements are bounded and must all run), for guardrails-on vs -off in one run.
+        name: guardedConnectionName(target.database),
+        type: 'postgres',
+        host: target.host,
+        port: target.port,
+        database: target.database,
+        user: target.user,
+        password: { value: target.password },
+        tls: { mode: 'disable' },
+        tags: {},
+        access: ['group:bench'],
+        guardrails: {
+          deny: [
+            'drop',
+            'truncate',
+            'alter',
+            'grant',
+            'revoke',
+            'copy-program',
+            'unbounded-delete',
+            'unbounded-update',
+          ],
+          review: [],
+          onUnparsed: 'deny',
+          policies: [],
+        },
+      },
     ],
     logging: { level: 'silent' },
     warnings: [],
   };
+}
+
+/** The name of the guarded twin of the bench connection. */
+export function guardedConnectionName(database: string): string {
+  return `${database}-guarded`;
 }
 
 /** A running Airlock child. */

@@ -56,6 +56,8 @@ export interface Comparison {
   readonly airlockAddedP99Ms: number;
   /** pgbouncer p99 - direct p99, in ms. */
   readonly pgbouncerAddedP99Ms: number;
+  /** Airlock with guardrails (classify + decide every statement) tps / Airlock without. */
+  readonly guardedVsAirlock: number;
 }
 
 /** All targets of one (scenario, clients) pair. */
@@ -122,5 +124,6 @@ export function compare(targets: readonly TargetSummary[]): Comparison {
     pgbouncerVsDirect: ratio(pgbouncer, direct),
     airlockAddedP99Ms: added(airlock),
     pgbouncerAddedP99Ms: added(pgbouncer),
+    guardedVsAirlock: ratio(by('airlock-guarded'), airlock),
   };
 }

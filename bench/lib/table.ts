@@ -79,7 +79,8 @@ export function formatGroup(group: Group, scenario: Scenario | undefined): strin
     `Airlock/pgbouncer tps ${formatRatio(c.airlockVsPgbouncer)}, ` +
     `Airlock/direct tps ${formatRatio(c.airlockVsDirect)}, ` +
     `Airlock p99 vs direct ${formatAddedMs(c.airlockAddedP99Ms)} ` +
-    `(pgbouncer/direct tps ${formatRatio(c.pgbouncerVsDirect)}, p99 ${formatAddedMs(c.pgbouncerAddedP99Ms)})`;
+    `(pgbouncer/direct tps ${formatRatio(c.pgbouncerVsDirect)}, p99 ${formatAddedMs(c.pgbouncerAddedP99Ms)}); ` +
+    `guardrails on/off tps ${formatRatio(c.guardedVsAirlock)}`;
   const errors = group.targets.flatMap((t) => t.errors.map((e) => `  ${t.target} failed: ${e}`));
   return [title, formatTable(TARGET_COLUMNS, rows), ratios, ...errors].join('\n');
 }
@@ -94,6 +95,7 @@ export function formatRatioSummary(groups: readonly Group[]): string {
       { header: 'Airlock/direct', align: 'right' },
       { header: 'pgbouncer/direct', align: 'right' },
       { header: 'Airlock added p99', align: 'right' },
+      { header: 'guardrails on/off', align: 'right' },
     ],
     groups.map((g) => [
       g.scenario,
@@ -102,6 +104,7 @@ export function formatRatioSummary(groups: readonly Group[]): string {
       formatRatio(g.comparison.airlockVsDirect),
       formatRatio(g.comparison.pgbouncerVsDirect),
       formatAddedMs(g.comparison.airlockAddedP99Ms),
+      formatRatio(g.comparison.guardedVsAirlock),
     ]),
   );
 }
