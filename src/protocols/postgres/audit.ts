@@ -5,7 +5,7 @@
  * command so the gate's policy decides every statement.
  */
 import type { Command } from '../../core/command.js';
-import { type ClassifiedSql, classifySql } from './classify/index.js';
+import { type ClassifiedSql, classifySql, isClassifierReady } from './classify/index.js';
 import type { BindMessage, FunctionCallMessage } from './codec/messages.js';
 
 const UNCLASSIFIED = 'sql.unclassified';
@@ -13,11 +13,21 @@ const NO_OBJECTS: readonly string[] = Object.freeze([]);
 
 type Classification = Pick<Command, 'action' | 'objects' | 'statements' | 'unparsed'>;
 
+const NOT_LOADED: Classification = Object.freeze({
+  action: UNCLASSIFIED,
+  objects: NO_OBJECTS,
+  statements: [],
+  unparsed: 'the SQL parser is not loaded',
+});
+
 // Keyed by the classifier's cached result, so a repeated statement reuses one summary object.
 const summaries = new WeakMap<ClassifiedSql, Classification>();
 
 /** What the gate and the audit row need from the classifier's answer for `text`. */
 function classify(text: string): Classification {
+  // The engine loads the parser before its first session; if it somehow is not loaded, the
+  // command fails closed instead of throwing inside a socket handler.
+  if (!isClassifierReady()) return NOT_LOADED;
   const result = classifySql(text);
   let summary = summaries.get(result);
   if (summary) return summary;

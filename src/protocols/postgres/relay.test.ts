@@ -5,17 +5,20 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { after, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import { pino } from 'pino';
 import { systemClock } from '../../core/clock.js';
 import type { AirlockError } from '../../core/errors.js';
 import { Gate } from '../../core/gate.js';
 import type { Session, SessionStats } from '../../core/session.js';
+import { initClassifier } from './classify/index.js';
 import { TransactionStatus } from './codec/codes.js';
 import { BackendParser, FrontendParser } from './codec/parser.js';
 import { Relay } from './relay.js';
 import { backend, frontend } from './testing/builders.js';
 import { listCatalog, MemoryAuditLog, mapAuthenticator, testIdentity } from './testing/harness.js';
+
+before(() => initClassifier());
 
 const audit = new MemoryAuditLog();
 const gate = new Gate({
