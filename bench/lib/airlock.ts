@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AirlockConfig } from '../../src/core/config.js';
+import type { Connection } from '../../src/core/connection.js';
+import { RECOMMENDED_DENY } from '../../src/policy/shorthand-rules.js';
 import type { FromAirlockChild, ToAirlockChild } from './airlock-child.js';
 
 /** Where the bench database lives and how Airlock logs in to it. */
@@ -22,6 +24,18 @@ export interface AirlockBenchTarget {
 
 /** The bench's Airlock configuration: what `airlock.yaml` would hold, built in code. */
 export function benchAirlockConfig(stateDir: string, target: AirlockBenchTarget): AirlockConfig {
+  const connection: Connection = {
+    name: target.database,
+    type: 'postgres',
+    host: target.host,
+    port: target.port,
+    database: target.database,
+    user: target.user,
+    password: { value: target.password },
+    tls: { mode: 'disable' },
+    tags: {},
+    access: ['group:bench'],
+  };
   return {
     file: '',
     store: `sqlite:${join(stateDir, 'airlock.db')}`,
@@ -32,46 +46,13 @@ export function benchAirlockConfig(stateDir: string, target: AirlockBenchTarget)
     auditors: [],
     identity: { oidc: [] },
     connections: [
-      {
-        name: target.database,
-        type: 'postgres',
-        host: target.host,
-        port: target.port,
-        database: target.database,
-        user: target.user,
-        password: { value: target.password },
-        tls: { mode: 'disable' },
-        tags: {},
-        access: ['group:bench'],
-      },
+      connection,
       {
         // The same target with the issue's guardrail deny list (no review rules: pgbench's
         // statements are bounded and must all run), for guardrails-on vs -off in one run.
+        ...connection,
         name: guardedConnectionName(target.database),
-        type: 'postgres',
-        host: target.host,
-        port: target.port,
-        database: target.database,
-        user: target.user,
-        password: { value: target.password },
-        tls: { mode: 'disable' },
-        tags: {},
-        access: ['group:bench'],
-        guardrails: {
-          deny: [
-            'drop',
-            'truncate',
-            'alter',
-            'grant',
-            'revoke',
-            'copy-program',
-            'unbounded-delete',
-            'unbounded-update',
-          ],
-          review: [],
-          onUnparsed: 'deny',
-          policies: [],
-        },
+        guardrails: { deny: RECOMMENDED_DENY, review: [], onUnparsed: 'deny', policies: [] },
       },
     ],
     logging: { level: 'silent' },

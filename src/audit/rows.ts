@@ -60,3 +60,9 @@ export const INDEXED_COLUMNS = [
   'prev_hash',
   'hash',
 ] as const satisfies readonly (keyof AuditEventsTable)[];
+
+/** Every column of `audit_events`: the indexed ones plus the sealed record itself. */
+export const AUDIT_EVENT_COLUMNS = [
+  ...INDEXED_COLUMNS,
+  'record',
+] as const satisfies readonly (keyof AuditEventsTable)[];

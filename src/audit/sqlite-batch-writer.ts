@@ -5,26 +5,12 @@
  * here a row costs one bound `run`. Used on the main thread and by the drain worker.
  */
 import type SqliteDatabase from 'better-sqlite3';
+import { AUDIT_EVENT_COLUMNS } from './rows.js';
 import type { StoreBatch } from './store-batch.js';
 
-const EVENT_COLUMNS = [
-  'node',
-  'seq',
-  'time',
-  'type',
-  'session_id',
-  'subject',
-  'groups',
-  'chain',
-  'connection',
-  'protocol',
-  'record',
-  'prev_hash',
-  'hash',
-] as const;
-
 const SQL = {
-  event: `insert into audit_events (${EVENT_COLUMNS.join(', ')}) values (${EVENT_COLUMNS.map(() => '?').join(', ')})`,
+  // Named parameters bind straight from the row object `toAuditRow` built.
+  event: `insert into audit_events (${AUDIT_EVENT_COLUMNS.join(', ')}) values (${AUDIT_EVENT_COLUMNS.map((c) => `@${c}`).join(', ')})`,
   start:
     'insert into sessions (id, node, protocol, subject, identity, connection, client_address, started_at, ' +
     'ended_at, outcome, error_code, bytes_from_client, bytes_to_client, statements) ' +
@@ -66,21 +52,7 @@ export class SqliteBatchWriter {
     // with SQLITE_BUSY_SNAPSHOT when another connection committed in between, without waiting.
     return this.#handle.transaction((batch: StoreBatch) => {
       for (const r of batch.events) {
-        event.run(
-          r.node,
-          r.seq,
-          r.time,
-          r.type,
-          r.session_id,
-          r.subject,
-          r.groups,
-          r.chain,
-          r.connection,
-          r.protocol,
-          r.record,
-          r.prev_hash,
-          r.hash,
-        );
+        event.run(r);
       }
       for (const s of batch.sessions.starts) {
         start.run(

@@ -8,6 +8,7 @@
 import type { StatementFacts } from '../core/command.js';
 import type { Identity } from '../core/identity.js';
 import { PolicyEngine } from './engine.js';
+import { RECOMMENDED_DENY } from './shorthand-rules.js';
 
 const BUDGET_MS = 400;
 const WARMUP = Number(process.env.WARMUP ?? 200);
@@ -24,16 +25,7 @@ function bench(name: string, op: (i: number) => void): void {
 }
 
 const guardrails = {
-  deny: [
-    'drop',
-    'truncate',
-    'alter',
-    'grant',
-    'revoke',
-    'copy-program',
-    'unbounded-delete',
-    'unbounded-update',
-  ],
+  deny: [...RECOMMENDED_DENY],
   review: ['delete', 'update'],
   onUnparsed: 'deny' as const,
   policies: ['/bench/prod.cedar'],

@@ -20,7 +20,7 @@ export {
 } from './entities.js';
 export { cedarSchema, KNOWN_SQL_ACTIONS } from './schema.js';
 export { type CompiledGuardrails, compileGuardrails } from './shorthand.js';
-export { SHORTHAND_NAMES, SHORTHAND_RULES, type ShorthandRule } from './shorthand-rules.js';
+export { RECOMMENDED_DENY, SHORTHAND_NAMES, SHORTHAND_RULES, type ShorthandRule } from './shorthand-rules.js';
 export type {
   GuardrailConfig,
   PolicyAllow,

@@ -133,3 +133,18 @@ export const SHORTHAND_RULES: Readonly<Record<string, ShorthandRule>> = {
 
 /** The shorthand names, in table order. */
 export const SHORTHAND_NAMES: readonly string[] = Object.keys(SHORTHAND_RULES);
+
+/**
+ * The deny list the guardrails issue gives as its example (and docs/policy.md recommends as a
+ * start): one definition for tests, fixtures and the bench.
+ */
+export const RECOMMENDED_DENY: readonly string[] = Object.freeze([
+  'drop',
+  'truncate',
+  'alter',
+  'grant',
+  'revoke',
+  'copy-program',
+  'unbounded-delete',
+  'unbounded-update',
+]);

@@ -5,6 +5,7 @@
 import type { StatementFacts } from '../../core/command.js';
 import type { Identity } from '../../core/identity.js';
 import { PolicyEngine } from '../engine.js';
+import { RECOMMENDED_DENY } from '../shorthand-rules.js';
 import type { GuardrailConfig, PolicyConnection } from '../types.js';
 
 /** An agent identity `bot` in group `agents`, changed by `overrides`. */
@@ -60,15 +61,6 @@ export function engineWith(
 
 /** The guardrails the issue gives as its example. */
 export const ISSUE_EXAMPLE = guardrails({
-  deny: [
-    'drop',
-    'truncate',
-    'alter',
-    'grant',
-    'revoke',
-    'copy-program',
-    'unbounded-delete',
-    'unbounded-update',
-  ],
+  deny: [...RECOMMENDED_DENY],
   review: ['delete', 'update'],
 });
