@@ -179,6 +179,15 @@ export const errorCatalog = {
     http: 410,
     exit: 5,
   },
+  ERR_UNSAFE_SESSION_SETTING: {
+    message: 'the target session runs with a setting under which Airlock cannot check SQL safely',
+    action:
+      'Tell an admin: the database or role sets standard_conforming_strings off or an unsafe client_encoding (ALTER ROLE/DATABASE ... SET); remove that setting.',
+    sqlstate: '42501',
+    severity: 'FATAL',
+    http: 403,
+    exit: 3,
+  },
   ERR_CONFIG_INVALID: {
     message: 'the configuration is not valid',
     action: 'Fix the keys listed and run `airlock config check` again.',

@@ -133,8 +133,11 @@ describe('guardrail corpus through Airlock to a real PostgreSQL', () => {
             message: e.message,
           };
         } finally {
-          // A text that opened a transaction must not carry it into the next case.
+          // A text that opened a transaction must not carry it into the next case, nor a name it
+          // prepared (Airlock judges a later EXECUTE of it by that body; after DEALLOCATE ALL every
+          // name is unknown again, as each corpus text expects).
           await client.query('rollback').catch(() => {});
+          await client.query('deallocate all').catch(() => {});
         }
       });
       assert.ok(counts.blocked > 100, JSON.stringify(counts));

@@ -5,7 +5,7 @@
  * command so the gate's policy decides every statement.
  */
 import type { Command } from '../../core/command.js';
-import { type ClassifiedSql, classifySql, isClassifierReady } from './classify/index.js';
+import { type ClassifiedSql, classifySql, isClassifierReady, type PreparedLookup } from './classify/index.js';
 import type { BindMessage, FunctionCallMessage } from './codec/messages.js';
 
 const UNCLASSIFIED = 'sql.unclassified';
@@ -23,12 +23,15 @@ const NOT_LOADED: Classification = Object.freeze({
 // Keyed by the classifier's cached result, so a repeated statement reuses one summary object.
 const summaries = new WeakMap<ClassifiedSql, Classification>();
 
-/** What the gate and the audit row need from the classifier's answer for `text`. */
-function classify(text: string): Classification {
+/**
+ * What the gate and the audit row need from the classifier's answer for `text`. `prepared` names the
+ * session's SQL-level prepared statements, so `EXECUTE name` is judged by its body.
+ */
+function classify(text: string, prepared: PreparedLookup | undefined): Classification {
   // The engine loads the parser before its first session; if it somehow is not loaded, the
   // command fails closed instead of throwing inside a socket handler.
   if (!isClassifierReady()) return NOT_LOADED;
-  const result = classifySql(text);
+  const result = prepared ? classifySql(text, { prepared }) : classifySql(text);
   let summary = summaries.get(result);
   if (summary) return summary;
   if (!result.ok) {
@@ -53,13 +56,13 @@ export interface PortalState {
 }
 
 /** A simple-protocol Query: the whole text (possibly several statements) is one command. */
-export function auditQuery(id: number, text: string): Command {
-  return { id, channel: 'simple', text, ...classify(text) };
+export function auditQuery(id: number, text: string, prepared?: PreparedLookup): Command {
+  return { id, channel: 'simple', text, ...classify(text, prepared) };
 }
 
 /** A Parse, for `gate.decide`: decided when prepared, journaled only when executed (or refused). */
-export function auditParse(id: number, text: string): Command {
-  return { id, channel: 'extended', text, ...classify(text) };
+export function auditParse(id: number, text: string, prepared?: PreparedLookup): Command {
+  return { id, channel: 'extended', text, ...classify(text, prepared) };
 }
 
 /** One parameter as the audit shows it: text as is, binary as `\x` hex, NULL as null. */
@@ -81,13 +84,13 @@ export function auditBind(message: BindMessage): (string | null)[] {
 }
 
 /** An Execute of a bound portal: the statement text with the portal's parameters. */
-export function auditExecute(id: number, portal: PortalState): Command {
+export function auditExecute(id: number, portal: PortalState, prepared?: PreparedLookup): Command {
   return {
     id,
     channel: 'extended',
     text: portal.text,
     parameters: portal.parameters,
-    ...classify(portal.text),
+    ...classify(portal.text, prepared),
   };
 }
 

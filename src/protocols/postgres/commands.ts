@@ -34,6 +34,7 @@ import { toWireError } from './errors.js';
 import { Outbox } from './outbox.js';
 import { PreparedState } from './prepared.js';
 import type { ResultTracker } from './results.js';
+import { SqlPreparedNames } from './sql-prepared.js';
 
 /** What the command flow needs from its session. */
 export interface CommandFlowOptions {
@@ -58,6 +59,7 @@ export class CommandFlow {
   readonly #tracker: ResultTracker;
   readonly #batch = new Outbox();
   readonly #prepared = new PreparedState();
+  readonly #sqlPrepared = new SqlPreparedNames();
   /** Executes checked in the open batch, forwarded (or not) with it. */
   #batchCommands: Command[] = [];
   #batchDenial: AirlockError | undefined;
@@ -147,7 +149,8 @@ export class CommandFlow {
   #simple(frame: Frame): void {
     const message = decodeFrontend(frame);
     let command: Command;
-    if (message.name === 'query') command = auditQuery(this.#nextCommandId++, message.text);
+    if (message.name === 'query')
+      command = auditQuery(this.#nextCommandId++, message.text, this.#sqlLookup());
     else if (message.name === 'functionCall') command = auditFunctionCall(this.#nextCommandId++, message);
     else return;
     const decision = this.#check(command);
@@ -156,6 +159,7 @@ export class CommandFlow {
       return;
     }
     this.#toUpstream.addFrame(frame);
+    this.#sqlPrepared.onForwarded(command);
     this.#tracker.push({ kind: 'simple', command, startedMs: this.#o.clock.nowMs() });
     this.#unsynced = false;
   }
@@ -164,7 +168,7 @@ export class CommandFlow {
     const message = decodeFrontend(frame);
     if (message.name !== 'parse') return;
     if (!this.#batchDenial) {
-      const command = auditParse(this.#nextCommandId++, message.text);
+      const command = auditParse(this.#nextCommandId++, message.text, this.#sqlLookup());
       const decision = this.#o.gate.decide(this.#o.session, command);
       if (decision.outcome === 'deny') {
         // decide() journals nothing; a refused statement must still show in the audit trail.
@@ -193,7 +197,7 @@ export class CommandFlow {
         text: unknownPortalText('portal', message.portal),
         parameters: [],
       };
-      const command = auditExecute(this.#nextCommandId++, portal);
+      const command = auditExecute(this.#nextCommandId++, portal, this.#sqlLookup());
       const decision = this.#check(command);
       if (decision.outcome === 'deny') this.#batchDenial = decision.error;
       else this.#batchCommands.push(command);
@@ -238,7 +242,10 @@ export class CommandFlow {
     }
     this.#prepared.commit();
     const startedMs = this.#o.clock.nowMs();
-    for (const command of commands) this.#tracker.push({ kind: 'execute', command, startedMs });
+    for (const command of commands) {
+      this.#sqlPrepared.onForwarded(command);
+      this.#tracker.push({ kind: 'execute', command, startedMs });
+    }
     this.#batch.moveTo(this.#toUpstream);
     if (endsWithSync) {
       this.#tracker.push({ kind: 'sync' });
@@ -302,6 +309,16 @@ export class CommandFlow {
     this.#batchCommands = [];
     this.#batch.clear();
     this.#toUpstream.addFrame(frame);
+  }
+
+  /** A forwarded command ended at the server (called by the relay for every result it records). */
+  onResult(command: Command, result: CommandResult): void {
+    this.#sqlPrepared.onResult(command, result);
+  }
+
+  /** The session's SQL-level prepared names, when there are any (else the text cache answers alone). */
+  #sqlLookup() {
+    return this.#sqlPrepared.isEmpty ? undefined : this.#sqlPrepared.lookup;
   }
 
   #check(command: Command): Decision {

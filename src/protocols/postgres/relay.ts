@@ -23,6 +23,7 @@ import { toWireError } from './errors.js';
 import { flushOutbox, Outbox } from './outbox.js';
 import { ResultTracker } from './results.js';
 import type { ClientSocket } from './startup.js';
+import { unsafeReportedSetting } from './startup-guard.js';
 import type { UpstreamSocket } from './upstream.js';
 
 /** Everything a relay needs. */
@@ -73,6 +74,7 @@ export class Relay {
   }
 
   #record(command: Command, result: CommandResult): void {
+    this.#commands.onResult(command, result);
     this.#o.gate.recordResult(this.#o.session, command, result);
   }
 
@@ -158,6 +160,16 @@ export class Relay {
         if (message.fields.severity === 'FATAL' || message.fields.severity === 'PANIC')
           this.#upstreamFatal = true;
         if (!tracker.onError(message.fields)) return;
+        break;
+      }
+      case BackendCode.ParameterStatus: {
+        const unsafe = unsafeReportedSetting(frame);
+        if (unsafe) {
+          // Later statements would be read differently by the server than by the classifier.
+          const err = new AirlockError('ERR_UNSAFE_SESSION_SETTING', unsafe, { userMessage: unsafe });
+          this.#fail(err, toWireError(err, 'FATAL'));
+          return;
+        }
         break;
       }
       case BackendCode.ReadyForQuery: {

@@ -5,6 +5,8 @@
  * quote, a `search_path` that shadows built-ins. Only a short allowlist of harmless settings is
  * forwarded; anything else must be SET after connecting, where policy sees it.
  */
+import { decodeBackend } from './codec/backend-decoder.js';
+import type { Frame } from './codec/messages.js';
 import { splitOptions } from './options.js';
 
 /** Settings a client may pass at startup (lower case). */
@@ -87,4 +89,27 @@ export function unsafeStartupSetting(
     }
   }
   return undefined;
+}
+
+/**
+ * Returns a reason when a setting the server reports (ParameterStatus, at startup or after any
+ * statement) would make it read SQL differently from the classifier, else undefined. The classifier
+ * refuses the statements it can see changing these; this catches what it cannot see: a role or
+ * database default (`ALTER ROLE ... SET`), or a function that changed them inside itself.
+ */
+export function unsafeServerSetting(parameter: string, value: string): string | undefined {
+  const name = parameter.toLowerCase();
+  if (name === 'standard_conforming_strings' && value.toLowerCase() !== 'on') {
+    return `the target session reported standard_conforming_strings=${value}; Airlock cannot check SQL read that way, so the session was closed`;
+  }
+  if (name === 'client_encoding') return encodingProblem(value);
+  return undefined;
+}
+
+/** `unsafeServerSetting` for a ParameterStatus frame from the server. */
+export function unsafeReportedSetting(frame: Frame): string | undefined {
+  const message = decodeBackend(frame);
+  return message.name === 'parameterStatus'
+    ? unsafeServerSetting(message.parameter, message.value)
+    : undefined;
 }

@@ -26,6 +26,7 @@ import {
   startupMessage,
 } from './codec/serializer.js';
 import { convertUpstreamError, type UpstreamPhase } from './errors.js';
+import { unsafeReportedSetting } from './startup-guard.js';
 
 /** A socket to the target, plain or TLS. */
 export type UpstreamSocket = Socket | TLSSocket;
@@ -237,9 +238,12 @@ export async function connectUpstream(
           throw convertUpstreamError({ fields: message.fields }, name, phase);
         return;
       }
-      case BackendCode.ParameterStatus:
+      case BackendCode.ParameterStatus: {
+        const unsafe = unsafeReportedSetting(frame);
+        if (unsafe) throw new AirlockError('ERR_UNSAFE_SESSION_SETTING', unsafe, { userMessage: unsafe });
         parameterStatus.push(Buffer.from(frame.raw));
         return;
+      }
       case BackendCode.BackendKeyData: {
         const message = decodeBackend(frame);
         if (message.name === 'backendKeyData') {

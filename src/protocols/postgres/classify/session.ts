@@ -102,8 +102,14 @@ export function classifyExecute(body: AstObject, w: StatementWalker): void {
 
 export function classifyDeallocate(body: AstObject, w: StatementWalker): void {
   w.draft.action = SqlAction.deallocate;
-  if (body.isall === true) w.env.prepared.clear();
-  else w.env.prepared.delete(str(body, 'name') ?? '');
+  if (body.isall === true) {
+    w.draft.extra.deallocateAll = true;
+    w.env.prepared.clear();
+  } else {
+    const name = str(body, 'name') ?? '';
+    w.draft.extra.deallocateName = name;
+    w.env.prepared.delete(name);
+  }
 }
 
 /** DISCARD ALL also resets every setting and the session's role (SET SESSION AUTHORIZATION DEFAULT). */
