@@ -1,9 +1,14 @@
 /**
- * @module Classifier micro-benchmark: `npx tsx src/protocols/postgres/classify/classify.bench.ts`.
+ * @module Classifier micro-benchmark: `npm run bench:classifier`.
  * Prints µs per statement cold (parse and classify, no cache) and cached (the same text again: one
  * Map lookup), for a mix from a pgbench read to a DO block. Runs in about four seconds.
  */
-import { classifySql, classifySqlUncached, configureClassifierCache, initClassifier } from './classify.js';
+import {
+  classifySql,
+  classifySqlUncached,
+  configureClassifierCache,
+  initClassifier,
+} from '../src/protocols/postgres/classify/classify.js';
 
 const BUDGET_MS = 250;
 

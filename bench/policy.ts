@@ -1,14 +1,14 @@
 /**
- * @module Policy decision micro-benchmark: `npx tsx src/policy/engine.bench.ts` (`ROUNDS=3` repeats,
+ * @module Policy decision micro-benchmark: `npm run bench:policy` (`ROUNDS=3` repeats,
  * `WARMUP=N` warms up longer). Prints µs per decision for the issue's example guardrails plus two
  * raw policies: cold (a Cedar request each time) and cached (a repeated statement), for one
  * statement and for a three-statement command. The first round includes V8 tiering up the Cedar
  * WebAssembly, so later rounds are the steady state.
  */
-import type { StatementFacts } from '../core/command.js';
-import type { Identity } from '../core/identity.js';
-import { PolicyEngine } from './engine.js';
-import { RECOMMENDED_DENY } from './shorthand-rules.js';
+import type { StatementFacts } from '../src/core/command.js';
+import type { Identity } from '../src/core/identity.js';
+import { PolicyEngine } from '../src/policy/engine.js';
+import { RECOMMENDED_DENY } from '../src/policy/shorthand-rules.js';
 
 const BUDGET_MS = 400;
 const WARMUP = Number(process.env.WARMUP ?? 200);
