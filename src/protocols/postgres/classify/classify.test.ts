@@ -63,7 +63,7 @@ test('failures are cached too, and the cache keeps to its entry limit', async ()
   configureClassifierCache({ maxEntries: 3 });
   const bad = classifySql('SELEC 1');
   assert.equal(classifySql('SELEC 1'), bad);
-  for (let i = 0; i < 10; i++) classifySql(`SELECT ${i}`);
+  for (let i = 0; i < 10; i++) classifySql(`SELECT c${i} FROM t`);
   assert.equal(classifierCacheStats().entries, 3);
   configureClassifierCache();
 });

@@ -17,7 +17,9 @@ import type { StatementFacts } from '../../../core/command.js';
 import { AirlockError, isAirlockError } from '../../../core/errors.js';
 import { DEFAULT_CACHE_LIMITS, type TextCacheLimits, TextLru } from './cache.js';
 import { toStatementFacts } from './draft.js';
+import { LiteralWatch } from './literal-watch.js';
 import type { PreparedLookup } from './prepared-scope.js';
+import { shapeOf, type TextShape } from './shape.js';
 import { classifyNode, createEnv, parseStatements } from './statement.js';
 
 /** What the classifier made of one text. */
@@ -38,11 +40,15 @@ interface CacheEntry {
   readonly result: ClassifiedSql;
   /** The text EXECUTEs a name it does not PREPARE itself: a session lookup could change the result. */
   readonly asksSession: boolean;
+  /** The result depends on no literal of the text: every text of the same shape gets the same one. */
+  readonly sameForShape: boolean;
 }
 
 let ready = false;
 let loading: Promise<void> | undefined;
 let cache = new TextLru<CacheEntry>(DEFAULT_CACHE_LIMITS);
+/** Results that hold for every text of a shape (`shape.ts`), keyed by the shape. */
+let shapes = new TextLru<ClassifiedSql>(DEFAULT_CACHE_LIMITS);
 
 /** Loads the parser (WebAssembly) once; later calls return the same promise. */
 export function initClassifier(): Promise<void> {
@@ -71,9 +77,17 @@ export function isClassifierReady(): boolean {
 export function classifySql(text: string, options: ClassifyOptions = {}): ClassifiedSql {
   if (!ready)
     throw new AirlockError('ERR_INTERNAL', 'classifySql was called before initClassifier() resolved');
-  const hit = cache.get(text);
-  const entry = hit ?? compute(text);
-  if (!hit) cache.set(text, entry);
+  let entry = cache.get(text);
+  if (!entry) {
+    // A new literal in a known statement (`WHERE aid = 48213`) costs a lexer pass, not a parse.
+    // Such hits are not added by text: thousands of one-off literals would evict real repeats.
+    const shape = shapeOf(text);
+    const byShape = shape && shapes.get(shape.key);
+    if (byShape) return byShape;
+    entry = compute(text, undefined, shape);
+    cache.set(text, entry);
+    if (shape && entry.sameForShape) shapes.set(shape.key, entry.result);
+  }
   if (entry.asksSession && options.prepared) return compute(text, options.prepared).result;
   return entry.result;
 }
@@ -88,22 +102,29 @@ export function classifySqlUncached(text: string, options: ClassifyOptions = {})
 /** Replaces the cache (empty) with one of the given limits. */
 export function configureClassifierCache(limits: Partial<TextCacheLimits> = {}): void {
   cache = new TextLru<CacheEntry>({ ...DEFAULT_CACHE_LIMITS, ...limits });
+  shapes = new TextLru<ClassifiedSql>({ ...DEFAULT_CACHE_LIMITS, ...limits });
 }
 
 /** Entries and characters the cache holds now. */
-export function classifierCacheStats(): { readonly entries: number; readonly chars: number } {
-  return { entries: cache.size, chars: cache.chars };
+export function classifierCacheStats(): {
+  readonly entries: number;
+  readonly chars: number;
+  readonly shapes: number;
+} {
+  return { entries: cache.size, chars: cache.chars, shapes: shapes.size };
 }
 
 function failed(reason: string): CacheEntry {
-  return { result: Object.freeze({ ok: false, reason }), asksSession: false };
+  return { result: Object.freeze({ ok: false, reason }), asksSession: false, sameForShape: false };
 }
 
-function compute(text: string, session?: PreparedLookup): CacheEntry {
+/** Classifies `text`; with its `shape`, also proves whether the result holds for the whole shape. */
+function compute(text: string, session?: PreparedLookup, shape?: TextShape): CacheEntry {
   // The wire protocol ends a query at NUL, and so does the parser's C string: never let them differ.
   if (text.includes('\0')) return failed('the statement text contains a NUL character');
   try {
-    const parsed = parseStatements(text);
+    const watch = shape ? new LiteralWatch() : undefined;
+    const parsed = parseStatements(text, watch && ((stmts) => watch.instrument(stmts)));
     const env = createEnv(0, session);
     const entries: StatementFacts[] = [];
     parsed.forEach((s, index) => {
@@ -111,9 +132,12 @@ function compute(text: string, session?: PreparedLookup): CacheEntry {
       entries.push(toStatementFacts(c.primary, parsed.length, index));
       for (const extra of c.extras) entries.push(toStatementFacts(extra, parsed.length, index));
     });
+    const asksSession = env.prepared.askedSession;
     return {
       result: Object.freeze({ ok: true, statements: Object.freeze(entries) }),
-      asksSession: env.prepared.askedSession,
+      asksSession,
+      sameForShape:
+        watch !== undefined && !watch.read && !asksSession && watch.covers(shape?.literalOffsets ?? []),
     };
   } catch (err) {
     if (isAirlockError(err) && err.code === 'ERR_BAD_REQUEST') return failed(err.message);

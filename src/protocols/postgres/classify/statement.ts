@@ -103,7 +103,10 @@ export interface ParsedStatement {
 }
 
 /** Parses SQL text into its statements; a parse error fails closed with PostgreSQL's message. */
-export function parseStatements(text: string): ParsedStatement[] {
+export function parseStatements(
+  text: string,
+  inspect?: (stmts: readonly unknown[]) => void,
+): ParsedStatement[] {
   if (text === '') return []; // libpg-query refuses the empty string; PostgreSQL answers EmptyQueryResponse
   let stmts: readonly unknown[];
   try {
@@ -114,6 +117,7 @@ export function parseStatements(text: string): ParsedStatement[] {
     const where = typeof position === 'number' ? ` (at character ${position + 1})` : '';
     unclassifiable(`${err instanceof Error ? err.message : String(err)}${where}`);
   }
+  inspect?.(stmts);
   let bytes: Buffer | undefined;
   return stmts.map((raw) => {
     const rawStmt = isObject(raw) ? raw : {};
