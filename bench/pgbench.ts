@@ -11,6 +11,7 @@ import { guardedConnectionName, startBenchAirlock } from './lib/airlock.js';
 import { type BenchOptions, parseBenchArgs, USAGE } from './lib/args.js';
 import { prepareBenchDatabase, probeTarget, resetTables } from './lib/bench-db.js';
 import { Cleanup } from './lib/cleanup.js';
+import { runExtras } from './lib/extras-report.js';
 import { formatMachine, machineInfo } from './lib/machine.js';
 import { type Endpoint, runningPgbench, runPgbench } from './lib/pgbench-run.js';
 import { pgbouncerVersion, startBenchPgbouncer } from './lib/pgbouncer.js';
@@ -211,9 +212,11 @@ async function main(argv: readonly string[]): Promise<number> {
     const groups = summarize(runs);
     out('Summary (tps ratios and added p99 latency, medians of the rounds above):');
     out(formatRatioSummary(groups));
+    const extras = stopping ? undefined : await runExtras(options, targets, out);
+    if (extras?.failed) notes.problems.push('an idle-session or bulk-read measurement failed (see above)');
     for (const p of [...notes.info, ...notes.problems]) out(`note: ${p}`);
     if (options.jsonFile) {
-      const json = { date: started.toISOString(), machine, options, notes, groups, runs };
+      const json = { date: started.toISOString(), machine, options, notes, groups, runs, extras };
       writeFileSync(options.jsonFile, `${JSON.stringify(json, null, 2)}\n`);
       out(`results written to ${options.jsonFile}`);
     }

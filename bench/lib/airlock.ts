@@ -1,5 +1,5 @@
 /**
- * @module Starts Airlock for the bench in a child process (see `airlock-child.ts`) with a config
+ * @module Starts Airlock for the bench in a child process (see `airlock-child.mjs`) with a config
  * built in code: SQLite store and state in a temp dir, loopback listeners on free ports, one
  * connection `bench` to the throwaway cluster, silent logging.
  */
@@ -11,7 +11,6 @@ import { fileURLToPath } from 'node:url';
 import type { AirlockConfig } from '../../src/core/config.js';
 import type { Connection } from '../../src/core/connection.js';
 import { RECOMMENDED_DENY } from '../../src/policy/shorthand-rules.js';
-import type { FromAirlockChild, ToAirlockChild } from './airlock-child.js';
 
 /** Where the bench database lives and how Airlock logs in to it. */
 export interface AirlockBenchTarget {
@@ -76,7 +75,21 @@ export interface BenchAirlock {
   stop(): Promise<void>;
 }
 
-const CHILD = fileURLToPath(new URL('./airlock-child.ts', import.meta.url));
+const CHILD = fileURLToPath(new URL('./airlock-child.mjs', import.meta.url));
+
+/** Parent → child. */
+export type ToAirlockChild =
+  | { readonly type: 'start'; readonly config: AirlockConfig }
+  | { readonly type: 'stop' };
+
+/** Child → parent. */
+export type FromAirlockChild =
+  | {
+      readonly type: 'ready';
+      readonly postgres: { readonly host: string; readonly port: number };
+      readonly token: string;
+    }
+  | { readonly type: 'failed'; readonly message: string };
 const START_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 10_000;
 
@@ -94,13 +107,15 @@ function waitExit(child: ChildProcess, ms: number): Promise<void> {
 }
 
 /**
- * Forks Airlock, sends it the config and waits for its listener and token. The child loads the
- * TypeScript sources through tsx's loader, which costs only at start; the relay runs as plain JS.
+ * Forks Airlock (the built `dist/`, run by plain node), sends it the config and waits for its
+ * listener and token. Needs `npm run build` first (`npm run bench` does it).
  */
 export async function startBenchAirlock(target: AirlockBenchTarget): Promise<BenchAirlock> {
   const stateDir = mkdtempSync(join(tmpdir(), 'airlock-bench-'));
+  // AIRLOCK_BENCH_PROFILE=DIR writes a V8 CPU profile of the Airlock process there when it exits.
+  const profileDir = process.env.AIRLOCK_BENCH_PROFILE;
   const child = fork(CHILD, [], {
-    execArgv: ['--import', import.meta.resolve('tsx')],
+    execArgv: profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const cleanupDir = () => rmSync(stateDir, { recursive: true, force: true });

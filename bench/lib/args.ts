@@ -4,6 +4,9 @@
 import { parseArgs } from 'node:util';
 import { SCENARIOS, TARGETS, type TargetName } from './scenarios.js';
 
+/** Measurements `--extras` can name. */
+export const EXTRAS = ['idle', 'bulk'] as const;
+
 /** Everything a bench run is told. */
 export interface BenchOptions {
   readonly rounds: number;
@@ -16,6 +19,10 @@ export interface BenchOptions {
   readonly scale: number;
   readonly scenarios: readonly string[];
   readonly targets: readonly TargetName[];
+  /** Measurements beyond pgbench: `idle` (RSS with idle sessions), `bulk` (bulk read MB/s). */
+  readonly extras: readonly string[];
+  /** Sessions the idle measurement opens. */
+  readonly idleSessions: number;
   /** Where to write the JSON results, if anywhere. */
   readonly jsonFile: string | undefined;
   readonly help: boolean;
@@ -34,6 +41,8 @@ interleaved, and prints tps, average and p99 latency, proxy CPU per transaction 
   --scale N          pgbench -i -s scale factor (default 10)
   --scenarios LIST   ${SCENARIOS.map((s) => s.name).join(',')} (default: all)
   --targets LIST     ${TARGETS.join(',')} (default: all available)
+  --extras LIST      idle,bulk or none: RSS with idle sessions, bulk read MB/s (default: idle,bulk)
+  --idle N           sessions the idle measurement opens (default 1000, --quick: 100)
   --quick            smoke run: 1 round of 2 s (explicit --rounds/--duration win)
   --json FILE        also write the results as JSON
   -h, --help         this text
@@ -71,6 +80,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
       scale: { type: 'string' },
       scenarios: { type: 'string' },
       targets: { type: 'string' },
+      extras: { type: 'string' },
+      idle: { type: 'string' },
       quick: { type: 'boolean', default: false },
       json: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -93,6 +104,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
         )
       : SCENARIOS.map((s) => s.name),
     targets: values.targets ? (list('targets', values.targets, TARGETS) as TargetName[]) : [...TARGETS],
+    extras:
+      values.extras === 'none' ? [] : values.extras ? list('extras', values.extras, EXTRAS) : [...EXTRAS],
+    idleSessions: values.idle ? positiveInt('idle', values.idle) : quick ? 100 : 1000,
     jsonFile: values.json,
     help: values.help === true,
   };

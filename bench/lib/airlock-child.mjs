@@ -1,38 +1,27 @@
 /**
  * @module The Airlock process the bench measures. Forked by `airlock.ts` with an IPC channel: it
  * receives the config, starts the server, creates the bench token and reports addresses and token
- * back. It runs apart from the bench driver so that Airlock has its own event loop and its CPU time
- * can be read from `/proc/<pid>/stat` without counting the driver.
+ * back (messages typed in `airlock.ts`). It runs apart from the bench driver so that Airlock has its
+ * own event loop and its CPU time can be read from `/proc/<pid>/stat` without counting the driver.
+ * Plain JavaScript on the built `dist/` (what `airlock serve` runs), so neither TypeScript loading
+ * nor a loader thread is counted in its CPU time or memory; `npm run bench` builds first.
  */
-import type { AirlockConfig } from '../../src/core/config.js';
-import { type RunningServer, startServer } from '../../src/server/start.js';
+import { startServer } from '../../dist/server/start.js';
 
-/** Parent → child. */
-export type ToAirlockChild =
-  | { readonly type: 'start'; readonly config: AirlockConfig }
-  | { readonly type: 'stop' };
-
-/** Child → parent. */
-export type FromAirlockChild =
-  | {
-      readonly type: 'ready';
-      readonly postgres: { readonly host: string; readonly port: number };
-      readonly token: string;
-    }
-  | { readonly type: 'failed'; readonly message: string };
-
-let server: RunningServer | undefined;
+/** @type {import('../../src/server/start.js').RunningServer | undefined} */
+let server;
 let stopping = false;
 
 /** Resolves once the message is handed to the channel, so an exit right after cannot drop it. */
-function send(message: FromAirlockChild): Promise<void> {
+/** @param {import('./airlock.js').FromAirlockChild} message */
+function send(message) {
   return new Promise((resolve) => {
     if (!process.send) return resolve();
     process.send(message, undefined, undefined, () => resolve());
   });
 }
 
-async function stop(): Promise<void> {
+async function stop() {
   if (stopping) return;
   stopping = true;
   try {
@@ -43,7 +32,8 @@ async function stop(): Promise<void> {
   }
 }
 
-async function start(config: AirlockConfig): Promise<void> {
+/** @param {import('../../src/core/config.js').AirlockConfig} config */
+async function start(config) {
   try {
     server = await startServer(config);
     const postgres = server.addresses.postgres;
@@ -63,7 +53,7 @@ process.on('SIGINT', () => {});
 process.on('SIGTERM', () => void stop());
 // The driver died or let go: nothing is left to serve.
 process.on('disconnect', () => void stop());
-process.on('message', (message: ToAirlockChild) => {
+process.on('message', (/** @type {import('./airlock.js').ToAirlockChild} */ message) => {
   if (message.type === 'start') void start(message.config);
   else if (message.type === 'stop') void stop();
 });

@@ -1,0 +1,98 @@
+/**
+ * @module Runs the bench's extra measurements (`extras.ts`) against the run's targets and prints
+ * one table each: resident memory with idle sessions, and bulk read throughput with its ratio to
+ * direct. Targets that share a process (airlock, airlock-guarded) are measured for memory once.
+ */
+import type { BenchOptions } from './args.js';
+import { type BulkResult, type IdleResult, measureBulkRead, measureIdleSessions } from './extras.js';
+import type { Endpoint } from './pgbench-run.js';
+import { formatFixed } from './table.js';
+
+/** What the extras need to know of a target. */
+export interface ExtrasTarget {
+  readonly name: string;
+  readonly endpoint: Endpoint;
+  readonly proxyPid: number | undefined;
+}
+
+/** Everything measured, for the JSON output. */
+export interface ExtrasResults {
+  readonly idle: Record<string, IdleResult>;
+  readonly bulk: Record<string, BulkResult>;
+  readonly failed: boolean;
+}
+
+const MB = 1024 * 1024;
+const BULK_SQL = 'select * from pgbench_accounts';
+
+function pad(cells: readonly string[], widths: readonly number[]): string {
+  return cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+}
+
+/** Runs what `options.extras` names and prints the tables through `out`. */
+export async function runExtras(
+  options: BenchOptions,
+  targets: readonly ExtrasTarget[],
+  out: (line?: string) => void,
+): Promise<ExtrasResults> {
+  const idle: Record<string, IdleResult> = {};
+  const bulk: Record<string, BulkResult> = {};
+  let failed = false;
+  if (options.extras.includes('idle')) {
+    const measured = new Set<number>();
+    const widths = [16, 7, 12, 11, 14];
+    out(`\nidle sessions: ${options.idleSessions} clients connected and idle, proxy resident memory (VmRSS)`);
+    out(pad(['target', 'opened', 'RSS before', 'RSS after', 'KiB/session'], widths));
+    for (const target of targets) {
+      if (target.proxyPid === undefined || measured.has(target.proxyPid)) continue;
+      measured.add(target.proxyPid);
+      const r = await measureIdleSessions(target.endpoint, target.proxyPid, options.idleSessions);
+      idle[target.name] = r;
+      if (r.error) failed = true;
+      const before = r.rssBeforeBytes;
+      const after = r.rssAfterBytes;
+      const perSession =
+        before !== undefined && after !== undefined && r.opened > 0
+          ? (after - before) / 1024 / r.opened
+          : undefined;
+      out(
+        pad(
+          [
+            target.name,
+            String(r.opened),
+            before === undefined ? '-' : `${formatFixed(before / MB, 1)} MB`,
+            after === undefined ? '-' : `${formatFixed(after / MB, 1)} MB`,
+            perSession === undefined ? '-' : formatFixed(perSession, 1),
+          ],
+          widths,
+        ) + (r.error ? `  FAILED: ${r.error}` : ''),
+      );
+    }
+  }
+  if (options.extras.includes('bulk')) {
+    const widths = [16, 9, 8, 8, 9];
+    out(`\nbulk read: '${BULK_SQL}' (every row), wire bytes of the result over one connection`);
+    out(pad(['target', 'MB', 'seconds', 'MB/s', 'vs direct'], widths));
+    let directRate: number | undefined;
+    for (const target of targets) {
+      const r = await measureBulkRead(target.endpoint, BULK_SQL);
+      bulk[target.name] = r;
+      if (r.error) failed = true;
+      const rate = r.bytes / MB / r.seconds;
+      if (target.name === 'direct' && !r.error) directRate = rate;
+      out(
+        pad(
+          [
+            target.name,
+            formatFixed(r.bytes / MB, 1),
+            formatFixed(r.seconds, 2),
+            formatFixed(rate, 1),
+            directRate === undefined ? '-' : `${formatFixed(rate / directRate, 2)}x`,
+          ],
+          widths,
+        ) + (r.error ? `  FAILED: ${r.error}` : ''),
+      );
+    }
+  }
+  return { idle, bulk, failed };
+}
