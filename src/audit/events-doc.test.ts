@@ -18,6 +18,7 @@ import {
   type AuditEventBody,
   type AuditEventType,
   type AuditRecord,
+  type RetentionNodeResult,
 } from './events.js';
 
 const DOC_PATH = new URL('../../docs/audit-events.md', import.meta.url);
@@ -69,6 +70,8 @@ const eventFields = {
     objects: true,
     decision: true,
     rule: true,
+    approval: true,
+    approvedBy: true,
     error: true,
   },
   'command.result': {
@@ -82,9 +85,102 @@ const eventFields = {
     rows: true,
     durationMs: true,
     error: true,
+    masked: true,
   },
   'token.created': { type: true, actor: true, name: true, kind: true, groups: true, expiresAt: true },
-  'token.revoked': { type: true, actor: true, name: true },
+  'grant.created': {
+    type: true,
+    actor: true,
+    grantId: true,
+    connection: true,
+    principal: true,
+    scope: true,
+    reason: true,
+    source: true,
+    expiresAt: true,
+    request: true,
+  },
+  'grant.revoked': { type: true, actor: true, grantId: true, connection: true, principal: true },
+  'approval.requested': {
+    type: true,
+    request: true,
+    kind: true,
+    actor: true,
+    connection: true,
+    scope: true,
+    action: true,
+    paramsHash: true,
+    reason: true,
+    sessionId: true,
+    approvers: true,
+  },
+  'approval.decided': {
+    type: true,
+    request: true,
+    connection: true,
+    actor: true,
+    decision: true,
+    status: true,
+    reason: true,
+    windowMs: true,
+  },
+  'certification.recorded': {
+    type: true,
+    actor: true,
+    rootSubject: true,
+    connection: true,
+    scope: true,
+    reviewers: true,
+    request: true,
+    sessionId: true,
+    validUntil: true,
+  },
+  'token.revoked': { type: true, actor: true, name: true, cascadedFrom: true },
+  'token.delegated': {
+    type: true,
+    actor: true,
+    name: true,
+    kind: true,
+    parent: true,
+    rootSubject: true,
+    chain: true,
+    depth: true,
+    scope: true,
+    expiresAt: true,
+  },
+  'lock.created': {
+    type: true,
+    actor: true,
+    lockId: true,
+    targetKind: true,
+    target: true,
+    reason: true,
+    expiresAt: true,
+  },
+  'lock.removed': { type: true, actor: true, lockId: true, targetKind: true, target: true },
+  'session.terminated': { type: true, actor: true, sessionId: true, reason: true },
+  'config.reload': {
+    type: true,
+    actor: true,
+    trigger: true,
+    file: true,
+    outcome: true,
+    added: true,
+    changed: true,
+    removed: true,
+    problems: true,
+    restartRequired: true,
+    sessionsEnded: true,
+  },
+  'retention.run': {
+    type: true,
+    actor: true,
+    cutoff: true,
+    period: true,
+    deleted: true,
+    sessions: true,
+    nodes: true,
+  },
 } satisfies { readonly [K in AuditEventType]: KeySet<EventOf<K>> };
 
 /** Shapes that events nest, and the envelope, each documented in its own `###` section. */
@@ -107,6 +203,13 @@ const shapeFields = {
   Actor: { subject: true, kind: true } satisfies KeySet<Actor>,
   ClientInfo: { address: true, port: true, tls: true, application: true } satisfies KeySet<ClientInfo>,
   AuditError: { code: true, message: true } satisfies KeySet<AuditError>,
+  RetentionNodeResult: {
+    node: true,
+    deleted: true,
+    throughSeq: true,
+    heldBy: true,
+    problem: true,
+  } satisfies KeySet<RetentionNodeResult>,
 };
 
 /** One `###` section of the doc: its heading text and the lines up to the next heading. */
@@ -270,9 +373,9 @@ test('the check notices a missing field, an unknown event section and a tampered
   assert.ok(missing.includes('command: field commandId is not in the table'), missing.join('\n'));
   assert.ok(missing.includes('token.created: field expiresAt is not in the table'), missing.join('\n'));
 
-  const stale = doc.replace('## Events\n', '## Events\n\n### `grant.created`\n\n| field |\n|---|\n| `x` |\n');
+  const stale = doc.replace('## Events\n', '## Events\n\n### `grant.renamed`\n\n| field |\n|---|\n| `x` |\n');
   assert.ok(
-    checkDoc(stale).some((p) => p.includes('grant.created') && p.includes('not an event type')),
+    checkDoc(stale).some((p) => p.includes('grant.renamed') && p.includes('not an event type')),
     'an event section without a type in the union is reported',
   );
 

@@ -4,7 +4,7 @@
  * number, time and hash chain. Documented in docs/audit-events.md (schema version below).
  */
 import type { Protocol } from '../core/connection.js';
-import type { IdentityRef } from '../core/identity.js';
+import type { Actor, IdentityRef } from '../core/identity.js';
 import type { ClientInfo } from '../core/session.js';
 
 /** Bumped when a field's meaning changes; additions keep the version. */
@@ -57,6 +57,10 @@ export interface CommandEvent extends SessionScoped {
   readonly objects: readonly string[];
   readonly decision: 'allow' | 'deny';
   readonly rule: string;
+  /** A held command: the approval request that decided it (docs/reviews.md). */
+  readonly approval?: number;
+  /** A held command that was approved: the approvers' subjects. */
+  readonly approvedBy?: readonly string[];
   readonly error?: AuditError;
 }
 
@@ -68,6 +72,8 @@ export interface CommandResultEvent extends SessionScoped {
   readonly rows?: number;
   readonly durationMs: number;
   readonly error?: AuditError;
+  /** Values masking replaced in the answer, per `table.column`, `derived`, `notice` or entity; never values. */
+  readonly masked?: Readonly<Record<string, number>>;
 }
 
 /** An Airlock token was issued. */
@@ -85,6 +91,176 @@ export interface TokenRevokedEvent {
   readonly type: 'token.revoked';
   readonly actor: IdentityRef;
   readonly name: string;
+  /** Set for a delegate revoked because an ancestor was: that ancestor's name. */
+  readonly cascadedFrom?: string;
+}
+
+/** A delegate token was issued by token exchange (`airlock delegate`, POST /api/v1/token/exchange). */
+export interface TokenDelegatedEvent {
+  readonly type: 'token.delegated';
+  /** The identity of the subject token: who delegated. */
+  readonly actor: IdentityRef;
+  readonly name: string;
+  readonly kind: string;
+  /** The subject token's identity subject. */
+  readonly parent: string;
+  readonly rootSubject: string;
+  /** The new token's chain, root first (empty for an exchanged token acting as its subject). */
+  readonly chain: readonly Actor[];
+  readonly depth: number;
+  /** `CONNECTION:scope` entries; null when not narrowed. */
+  readonly scope: readonly string[] | null;
+  readonly expiresAt: string;
+}
+
+/** `airlock lock`: new sessions of an identity or to a connection are refused, live ones ended. */
+export interface LockCreatedEvent {
+  readonly type: 'lock.created';
+  readonly actor: IdentityRef;
+  readonly lockId: string;
+  readonly targetKind: 'identity' | 'connection';
+  readonly target: string;
+  readonly reason: string;
+  readonly expiresAt?: string;
+}
+
+/** `airlock unlock`. */
+export interface LockRemovedEvent {
+  readonly type: 'lock.removed';
+  readonly actor: IdentityRef;
+  readonly lockId: string;
+  readonly targetKind: 'identity' | 'connection';
+  readonly target: string;
+}
+
+/** `airlock sessions terminate`: an operator asked to end a live session. */
+export interface SessionTerminatedEvent {
+  readonly type: 'session.terminated';
+  readonly actor: IdentityRef;
+  readonly sessionId: string;
+  readonly reason?: string;
+}
+
+/** The server re-read its config file (SIGHUP or `airlock config reload`), applied or rejected. */
+export interface ConfigReloadEvent {
+  readonly type: 'config.reload';
+  /** Who asked: the API caller, or the local operator for SIGHUP. */
+  readonly actor: IdentityRef;
+  readonly trigger: 'signal' | 'api';
+  /** Absolute path of the file read. */
+  readonly file: string;
+  /** `failure`: the file was rejected and the running config stays. */
+  readonly outcome: 'success' | 'failure';
+  /** Connection names new in the file, changed in it, and gone from it. */
+  readonly added: readonly string[];
+  readonly changed: readonly string[];
+  readonly removed: readonly string[];
+  /** Every problem found (failure only; empty on success). */
+  readonly problems: readonly string[];
+  /** Top-level keys that changed but take effect only after a restart (listen, store, ...). */
+  readonly restartRequired: readonly string[];
+  /** Live sessions ended because their connection was removed or their access was. */
+  readonly sessionsEnded: number;
+}
+
+/** A grant was created: by an admin (`airlock grant create`) or by an approved JIT request. */
+export interface GrantCreatedEvent {
+  readonly type: 'grant.created';
+  readonly actor: IdentityRef;
+  readonly grantId: string;
+  readonly connection: string;
+  /** `user:SUBJECT` or `group:NAME`. */
+  readonly principal: string;
+  readonly scope: string;
+  readonly reason: string;
+  readonly source: string;
+  readonly expiresAt?: string;
+  readonly request?: number;
+}
+
+/** A grant was revoked. */
+export interface GrantRevokedEvent {
+  readonly type: 'grant.revoked';
+  readonly actor: IdentityRef;
+  readonly grantId: string;
+  readonly connection: string;
+  readonly principal: string;
+}
+
+/** An approval request was created (held session, held command or JIT access request). */
+export interface ApprovalRequestedEvent {
+  readonly type: 'approval.requested';
+  readonly request: number;
+  readonly kind: 'review' | 'command' | 'access';
+  /** The requester, chain included. */
+  readonly actor: IdentityRef;
+  readonly connection: string;
+  readonly scope?: string;
+  readonly action?: string;
+  /** Command requests: SHA-256 of the statement text and parameters the approval is bound to. */
+  readonly paramsHash?: string;
+  readonly reason?: string;
+  readonly sessionId?: string;
+  /** Who may approve now (step 0). */
+  readonly approvers: readonly string[];
+}
+
+/** An approver decided (one approval of N-of-M too), or the last step timed out (`expired`). */
+export interface ApprovalDecidedEvent {
+  readonly type: 'approval.decided';
+  readonly request: number;
+  readonly connection: string;
+  /** The approver; `airlock` (kind service, issuer local) when the last step timed out. */
+  readonly actor: IdentityRef;
+  readonly decision: 'approve' | 'deny' | 'expire';
+  /** The request's status after this decision. */
+  readonly status: 'pending' | 'approved' | 'denied' | 'expired';
+  readonly reason?: string;
+  readonly windowMs?: number;
+}
+
+/** An access review was recorded: the root identity's access to the connection is fresh until `validUntil`. */
+export interface CertificationRecordedEvent {
+  readonly type: 'certification.recorded';
+  /** The approver whose decision completed the review. */
+  readonly actor: IdentityRef;
+  readonly rootSubject: string;
+  readonly connection: string;
+  readonly scope: string;
+  readonly reviewers: readonly string[];
+  readonly request?: number;
+  /** The held session the review released, if any. */
+  readonly sessionId?: string;
+  readonly validUntil: string;
+}
+
+/** What retention did to one node's chain. */
+export interface RetentionNodeResult {
+  readonly node: string;
+  /** Events deleted from this node in this run. */
+  readonly deleted: number;
+  /** The chain now starts after this seq (the signed checkpoint); 0 when nothing was ever deleted. */
+  readonly throughSeq: number;
+  /** The export sink whose cursor kept older events from being deleted, if one did. */
+  readonly heldBy?: string;
+  /** Why deleting stopped early for this node (a chain that does not verify is never deleted over). */
+  readonly problem?: string;
+}
+
+/** The retention job deleted audit events older than `retention.audit` (src/retention/). */
+export interface RetentionRunEvent {
+  readonly type: 'retention.run';
+  /** The server that ran the job: subject `airlock`, kind `service`, issuer `local`. */
+  readonly actor: IdentityRef;
+  /** ISO-8601: events sealed before this were due. */
+  readonly cutoff: string;
+  /** The configured period, as written (`400d`). */
+  readonly period: string;
+  /** Events deleted in all. */
+  readonly deleted: number;
+  /** `sessions` rows deleted with them. */
+  readonly sessions: number;
+  readonly nodes: readonly RetentionNodeResult[];
 }
 
 /** Every event body. */
@@ -94,7 +270,18 @@ export type AuditEventBody =
   | CommandEvent
   | CommandResultEvent
   | TokenCreatedEvent
-  | TokenRevokedEvent;
+  | TokenRevokedEvent
+  | TokenDelegatedEvent
+  | LockCreatedEvent
+  | LockRemovedEvent
+  | SessionTerminatedEvent
+  | GrantCreatedEvent
+  | GrantRevokedEvent
+  | ApprovalRequestedEvent
+  | ApprovalDecidedEvent
+  | CertificationRecordedEvent
+  | ConfigReloadEvent
+  | RetentionRunEvent;
 
 /** Every event type name. */
 export type AuditEventType = AuditEventBody['type'];

@@ -51,4 +51,6 @@ export interface CommandResult {
   /** Target's error code (SQLSTATE) and message when it failed. */
   readonly errorCode?: string;
   readonly errorMessage?: string;
+  /** What masking replaced in the answer: count per `table.column`, `derived` or entity. */
+  readonly masked?: Readonly<Record<string, number>>;
 }

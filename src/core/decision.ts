@@ -16,8 +16,18 @@ export interface Deny {
   readonly error: AirlockError;
 }
 
-/** The gate's answer. Review (hold for approval) joins this union with the review-gate issue. */
-export type Decision = Allow | Deny;
+/**
+ * Hold it for an approver (a guardrail `review:` verdict on a connection with `reviews:`). Nothing is
+ * journaled yet: the engine asks `gate.awaitApproval`, which journals the final allow or deny.
+ */
+export interface Hold {
+  readonly outcome: 'hold';
+  readonly rule: string;
+  readonly reason: string;
+}
+
+/** The gate's answer. */
+export type Decision = Allow | Deny | Hold;
 
 /** The shared allow for commands while no guardrail is configured: no per-statement allocation. */
 export const ALLOW_NO_RULE: Allow = Object.freeze({ outcome: 'allow', rule: 'default' });

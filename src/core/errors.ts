@@ -115,6 +115,66 @@ export const errorCatalog = {
     http: 403,
     exit: 3,
   },
+  ERR_SCOPE_DENIED: {
+    message: 'the statement is outside the scope of your access to this connection',
+    action:
+      'Nothing ran. Ask for a wider scope (`airlock request --connection C --scope write --reason ...`) or an admin grant.',
+    sqlstate: '42501',
+    severity: 'ERROR',
+    http: 403,
+    exit: 3,
+  },
+  ERR_REVIEW_STALE: {
+    message: 'your access to this connection has no recent access review',
+    action:
+      'An approver must certify it: the detail names the request (`airlock approvals approve ID`); reconnect once approved.',
+    sqlstate: '42501',
+    severity: 'FATAL',
+    http: 403,
+    exit: 3,
+  },
+  ERR_APPROVAL_DENIED: {
+    message: 'the approval request was denied',
+    action: 'Nothing ran. The detail names the request; `airlock approvals show ID` gives the reason.',
+    sqlstate: '42501',
+    severity: 'ERROR',
+    http: 403,
+    exit: 3,
+  },
+  ERR_APPROVAL_TIMEOUT: {
+    message: 'no approver decided in time',
+    action:
+      'Nothing ran. Wait for the request named in the detail (`airlock approvals wait ID`), then retry the statement.',
+    sqlstate: '57014',
+    severity: 'ERROR',
+    http: 408,
+    exit: 5,
+  },
+  ERR_APPROVAL_SELF: {
+    message: 'you cannot decide a request you made or that acts for you',
+    action: 'Ask another approver (a member of the groups the request is waiting for).',
+    sqlstate: '42501',
+    severity: 'ERROR',
+    http: 403,
+    exit: 3,
+  },
+  ERR_APPROVAL_NOT_ALLOWED: {
+    message: 'your identity may not decide this request',
+    action:
+      'Only human members of the groups the request waits for may decide it (agents and services never can).',
+    sqlstate: '42501',
+    severity: 'ERROR',
+    http: 403,
+    exit: 3,
+  },
+  ERR_APPROVAL_CLOSED: {
+    message: 'the request is no longer pending',
+    action: 'See `airlock approvals show ID` for how it ended.',
+    sqlstate: '55000',
+    severity: 'ERROR',
+    http: 409,
+    exit: 4,
+  },
   ERR_UNSUPPORTED: {
     message: 'this feature is not supported through Airlock',
     action: 'Use the plain protocol without the named feature.',
@@ -163,6 +223,14 @@ export const errorCatalog = {
     http: 503,
     exit: 5,
   },
+  ERR_DELIVERY_FAILED: {
+    message: 'an outbound delivery (audit export, notification) failed',
+    action: 'Check that the receiver is up and accepts the signature; Airlock retries with backoff.',
+    sqlstate: '58000',
+    severity: 'ERROR',
+    http: 502,
+    exit: 5,
+  },
   ERR_SHUTTING_DOWN: {
     message: 'Airlock is shutting down',
     action: 'Reconnect in a moment.',
@@ -178,6 +246,40 @@ export const errorCatalog = {
     severity: 'FATAL',
     http: 410,
     exit: 5,
+  },
+  ERR_LOCKED: {
+    message: 'access is locked',
+    action:
+      'An admin locked this identity or connection (`airlock lock list` shows why); ask them to unlock it.',
+    sqlstate: '42501',
+    severity: 'FATAL',
+    http: 403,
+    exit: 3,
+  },
+  ERR_SESSION_LIMIT: {
+    message: 'this identity has too many open sessions on the connection',
+    action:
+      "Close another session first, or ask an admin to raise the connection's limits.maxSessionsPerIdentity.",
+    sqlstate: '53300',
+    severity: 'FATAL',
+    http: 429,
+    exit: 5,
+  },
+  ERR_SESSION_TIMEOUT: {
+    message: 'the session ended: it was idle too long, reached its maximum length, or its token expired',
+    action: 'Reconnect (with a fresh token if it expired).',
+    sqlstate: '57P05',
+    severity: 'FATAL',
+    http: 408,
+    exit: 5,
+  },
+  ERR_DELEGATION_DENIED: {
+    message: 'the delegation was refused',
+    action: 'Delegate a narrower scope, a shorter chain (identity.maxDelegationDepth) or from a live token.',
+    sqlstate: '42501',
+    severity: 'FATAL',
+    http: 403,
+    exit: 3,
   },
   ERR_UNSAFE_SESSION_SETTING: {
     message: 'the target session runs with a setting under which Airlock cannot check SQL safely',
@@ -227,6 +329,15 @@ export const errorCatalog = {
     severity: 'FATAL',
     http: 401,
     exit: 3,
+  },
+  ERR_MASKING_FAILED: {
+    message: 'a response could not be masked, so it was not sent; the session was closed',
+    action:
+      'Retry; if it persists, ask an admin to check the masking rules and the gateway log (it names the cause, never the value).',
+    sqlstate: 'XX000',
+    severity: 'FATAL',
+    http: 500,
+    exit: 1,
   },
   ERR_INTERNAL: {
     message: 'Airlock hit an internal error',

@@ -11,10 +11,16 @@ import { redactSecrets } from '../audit/redact.js';
 import type { Clock } from './clock.js';
 import type { Command, CommandResult, StatementFacts } from './command.js';
 import type { Connection, Protocol } from './connection.js';
-import { ALLOW_NO_RULE, type Decision } from './decision.js';
+import { ALLOW_NO_RULE, type Decision, type Deny, type Hold } from './decision.js';
 import { AirlockError, toAirlockError } from './errors.js';
 import { type Identity, matchesPrincipal, toIdentityRef } from './identity.js';
-import type { ClientInfo, Session, SessionStats } from './session.js';
+import {
+  type ClientInfo,
+  type Session,
+  type SessionAccess,
+  type SessionStats,
+  withReview,
+} from './session.js';
 
 /** Turns a presented secret (Airlock token or OIDC JWT) into an identity, or throws AirlockError. */
 export interface Authenticator {
@@ -69,10 +75,45 @@ export interface CommandChannelMessage {
   readonly phase: 'decision' | 'result';
   readonly outcome: string;
   readonly durationMs: number;
+  /** The rule that decided (decision phase only). */
+  readonly rule?: string;
 }
 
 export const sessionChannel = diagnostics.channel('airlock.session');
 export const commandChannel = diagnostics.channel('airlock.command');
+
+/** How a held command or session ended well: the approval that let it through. */
+export interface ApprovalOutcome {
+  readonly request: number;
+  readonly reviewers: readonly string[];
+}
+
+/**
+ * The review gate (src/reviews/): who may use a connection with which scope, whether the root
+ * identity's access review is fresh, and approvals for held sessions and commands. The async
+ * methods run only off the hot path (session open, a stale review, a `review:` verdict).
+ */
+export interface AccessReviews {
+  /** The access a session gets, or undefined (no grant, no access entry). Throws ERR_REVIEW_STALE. */
+  admit(identity: Identity, connection: Connection): Promise<SessionAccess | undefined>;
+  /**
+   * Holds a session whose review is stale until an approver certifies it. `notice` is called once
+   * the request exists, with the text for the client. Throws ERR_APPROVAL_DENIED / _TIMEOUT.
+   */
+  reviewSession(
+    session: Session,
+    notice: (text: string) => void,
+    signal: AbortSignal,
+  ): Promise<ApprovalOutcome>;
+  /** Holds one command until approved (or an earlier approval covers it). Throws like reviewSession. */
+  approveCommand(
+    session: Session,
+    command: Command,
+    hold: Hold,
+    notice: (text: string) => void,
+    signal: AbortSignal,
+  ): Promise<ApprovalOutcome>;
+}
 
 /** The gate's dependencies. */
 export interface GateDeps {
@@ -83,6 +124,68 @@ export interface GateDeps {
   /** Statement policy; without one every classified command is allowed (tests of other layers). */
   readonly policy?: CommandPolicy;
   readonly newSessionId?: () => string;
+  /** The review gate; without it access is the connection's `access:` list with scope admin. */
+  readonly reviews?: AccessReviews;
+  /** Delegation, locks and session limits; without it identities act directly and unlimited. */
+  readonly lifecycle?: IdentityLifecycle;
+}
+
+/**
+ * Identity lifecycle checks at session open (src/identity/delegation.ts, locks.ts): whose access a
+ * delegate uses, how its chain narrows that access, and locks and per-identity session limits.
+ */
+export interface IdentityLifecycle {
+  /** The identity the access list and grants are checked for: a delegate's root, else itself. */
+  accessPrincipal(identity: Identity): Identity;
+  /** `access` narrowed to what the identity's delegation chain allows; throws when nothing is left. */
+  narrow(identity: Identity, connection: Connection, access: SessionAccess): SessionAccess;
+  /** Throws (ERR_LOCKED, ERR_SESSION_LIMIT) when the session may not open. */
+  admit(identity: Identity, connection: Connection): Promise<void>;
+}
+
+/** Access when no review gate is wired: the config's access list, every action. */
+const ACCESS_LIST: SessionAccess = Object.freeze({
+  scope: 'admin',
+  readOnly: false,
+  source: 'access',
+  freshness: 'unreviewed',
+});
+
+/** The first statement of `command` whose action the scope does not include, as a denial. */
+function outOfScope(access: SessionAccess, actions: ReadonlySet<string>, command: Command): Deny | undefined {
+  const statements = command.statements;
+  if (command.unparsed === undefined && statements !== undefined && statements.length > 0) {
+    let i = 0;
+    for (; i < statements.length; i++) {
+      const statement = statements[i]!;
+      if (!actions.has(statement.action)) break;
+      // Only a COPY that sends data to the client reads; COPY FROM writes.
+      if (
+        statement.action === 'sql.copy' &&
+        statement.facts.copyDirection === 'from' &&
+        !actions.has('sql.copy.from')
+      )
+        break;
+    }
+    if (i === statements.length) return undefined;
+    const action = statements[i]!.action;
+    const userMessage = `blocked by airlock: scope ${access.scope}: ${action} is outside your ${access.scope} access`;
+    return {
+      outcome: 'deny',
+      rule: `scope:${access.scope}`,
+      error: new AirlockError('ERR_SCOPE_DENIED', userMessage, {
+        userMessage,
+        detail: `source: ${access.source}`,
+      }),
+    };
+  }
+  // A restricted scope fails closed on what it cannot classify.
+  const userMessage = `blocked by airlock: scope ${access.scope}: the statement could not be classified`;
+  return {
+    outcome: 'deny',
+    rule: `scope:${access.scope}`,
+    error: new AirlockError('ERR_SCOPE_DENIED', userMessage, { userMessage }),
+  };
 }
 
 const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
@@ -124,6 +227,8 @@ export class Gate {
   readonly #live = new Map<string, LiveSession>();
   readonly #decisions = new WeakMap<PolicyVerdict, Decision>();
   readonly #startedMs = new Map<string, number>();
+  /** Per live session: when its last statement was decided or answered (idle limits). */
+  readonly #lastActiveMs = new Map<string, number>();
   #draining = false;
 
   constructor(deps: GateDeps) {
@@ -151,7 +256,18 @@ export class Gate {
           userMessage: `there is no connection named "${request.connectionName}"`,
         });
       }
-      if (!matchesPrincipal(identity, connection.access)) {
+      const reviews = this.#deps.reviews;
+      const lifecycle = this.#deps.lifecycle;
+      if (lifecycle) await lifecycle.admit(identity, connection);
+      // A delegate has no access of its own: its root's, narrowed by the chain's scopes.
+      const principal = lifecycle ? lifecycle.accessPrincipal(identity) : identity;
+      const admitted = reviews
+        ? await reviews.admit(principal, connection)
+        : matchesPrincipal(principal, connection.access)
+          ? ACCESS_LIST
+          : undefined;
+      const access = admitted && lifecycle ? lifecycle.narrow(identity, connection, admitted) : admitted;
+      if (!access) {
         throw new AirlockError(
           'ERR_ACCESS_DENIED',
           `${identity.subject} not in access of ${connection.name}`,
@@ -168,6 +284,7 @@ export class Gate {
         client: request.client,
         startedAt: clock.now(),
         ...(request.reason ? { reason: request.reason } : {}),
+        access,
       };
       this.#deps.audit.append({
         type: 'session.start',
@@ -215,6 +332,12 @@ export class Gate {
    */
   decide(session: Session, command: Command): Decision {
     if (command.channel === 'function-call') return FUNCTION_CALL_DENIED;
+    const access = session.access;
+    // Admin sessions skip this (no set): the common path stays one property read.
+    if (access?.actions !== undefined) {
+      const denied = outOfScope(access, access.actions, command);
+      if (denied) return denied;
+    }
     const policy = this.#deps.policy;
     if (!policy) return ALLOW_NO_RULE;
     // A command the engine did not classify fails closed like one the classifier could not place.
@@ -222,7 +345,12 @@ export class Gate {
       command.unparsed !== undefined || command.statements === undefined
         ? { unparsed: command.unparsed ?? 'the command was not classified' }
         : command.statements;
-    const verdict = policy.decide(session.identity, session.connection, input);
+    // A config reload may have replaced the connection (tags): decide against the live definition.
+    const connection = this.#deps.connections().get(session.connection.name) ?? session.connection;
+    const verdict = policy.decide(session.identity, connection, input);
+    if (verdict.outcome === 'review' && this.#deps.reviews && connection.reviews) {
+      return { outcome: 'hold', rule: verdict.rule, reason: verdict.reason } satisfies Hold;
+    }
     let decision = this.#decisions.get(verdict);
     if (!decision) {
       decision = toDecision(verdict);
@@ -235,10 +363,15 @@ export class Gate {
   /**
    * Decides one command and journals the decision. Synchronous: the hot path. The engine forwards
    * the command only when the answer is `allow`; an unwritable journal turns allow into deny.
+   * `refusal`: a denial the engine reached itself (masking: a statement that would move masked
+   * values where they cannot be masked); it is journaled in place of the policy's answer.
    */
-  checkCommand(session: Session, command: Command): Decision {
+  checkCommand(session: Session, command: Command, refusal?: Deny): Decision {
     const startedNs = process.hrtime.bigint();
-    let decision: Decision = this.decide(session, command);
+    this.#lastActiveMs.set(session.id, this.#deps.clock.nowMs());
+    let decision: Decision = refusal ?? this.decide(session, command);
+    // Held: journaled once decided, by awaitApproval, still before anything is forwarded.
+    if (decision.outcome === 'hold') return decision;
     try {
       this.#deps.audit.append({
         type: 'command',
@@ -263,14 +396,80 @@ export class Gate {
       commandChannel.publish({
         phase: 'decision',
         outcome: decision.outcome,
+        rule: decision.rule,
         durationMs: Number(process.hrtime.bigint() - startedNs) / 1e6,
       } satisfies CommandChannelMessage);
     }
     return decision;
   }
 
+  /**
+   * Waits for an approver to decide a held command, then journals the `command` event with the
+   * final decision (and the approval request that allowed it). Never rejects: the answer is a
+   * decision, deny carrying ERR_APPROVAL_DENIED / ERR_APPROVAL_TIMEOUT with the request id.
+   */
+  async awaitApproval(
+    session: Session,
+    command: Command,
+    hold: Hold,
+    notice: (text: string) => void,
+    signal: AbortSignal,
+  ): Promise<Decision> {
+    let decision: Decision;
+    let approval: ApprovalOutcome | undefined;
+    const reviews = this.#deps.reviews;
+    try {
+      if (!reviews) throw new AirlockError('ERR_REVIEW_REQUIRED', 'no review gate');
+      approval = await reviews.approveCommand(session, command, hold, notice, signal);
+      decision = { outcome: 'allow', rule: `${hold.rule}:approved` };
+    } catch (thrown) {
+      decision = { outcome: 'deny', rule: hold.rule, error: toAirlockError(thrown) };
+    }
+    try {
+      this.#deps.audit.append({
+        type: 'command',
+        sessionId: session.id,
+        identity: toIdentityRef(session.identity),
+        connection: session.connection.name,
+        protocol: session.protocol,
+        commandId: command.id,
+        channel: command.channel,
+        text: redactSecrets(command.text),
+        ...(command.parameters ? { parameters: command.parameters } : {}),
+        action: command.action,
+        objects: command.objects,
+        decision: decision.outcome === 'allow' ? 'allow' : 'deny',
+        rule: decision.rule,
+        ...(approval ? { approval: approval.request, approvedBy: approval.reviewers } : {}),
+        ...(decision.outcome === 'deny' ? { error: auditError(decision.error) } : {}),
+      });
+    } catch (thrown) {
+      decision = { outcome: 'deny', rule: 'audit', error: toAirlockError(thrown, 'ERR_AUDIT_UNAVAILABLE') };
+    }
+    return decision;
+  }
+
+  /**
+   * Holds a session whose access review is stale until an approver certifies it; returns the
+   * session tagged with its reviewers (the live set keeps the tagged copy). Throws the client's error.
+   */
+  async awaitSessionReview(
+    session: Session,
+    notice: (text: string) => void,
+    signal: AbortSignal,
+  ): Promise<Session> {
+    const reviews = this.#deps.reviews;
+    if (!reviews) return session;
+    const outcome = await reviews.reviewSession(session, notice, signal);
+    const reviewed = withReview(session, { request: outcome.request, reviewers: outcome.reviewers });
+    const live = this.#live.get(session.id);
+    if (live) this.#live.set(session.id, { session: reviewed, terminate: live.terminate });
+    return reviewed;
+  }
+
   /** Records how a forwarded command ended. Never throws: the command already ran. */
   recordResult(session: Session, command: Command, result: CommandResult): void {
+    this.#lastActiveMs.set(session.id, this.#deps.clock.nowMs());
     if (commandChannel.hasSubscribers) {
       commandChannel.publish({
         phase: 'result',
@@ -292,6 +491,7 @@ export class Gate {
         ...(result.errorCode
           ? { error: { code: result.errorCode, message: redactSecrets(result.errorMessage ?? '') } }
           : {}),
+        ...(result.masked ? { masked: result.masked } : {}),
       });
     } catch {
       // Counted by the journal's own failure metric; the statement has already run.
@@ -303,6 +503,7 @@ export class Gate {
     this.#live.delete(session.id);
     const started = this.#startedMs.get(session.id) ?? session.startedAt.getTime();
     this.#startedMs.delete(session.id);
+    this.#lastActiveMs.delete(session.id);
     sessionChannel.publish({ phase: 'close', protocol: session.protocol } satisfies SessionChannelMessage);
     try {
       this.#deps.audit.append({
@@ -321,6 +522,11 @@ export class Gate {
     } catch {
       // Nothing left to refuse; the journal counts its own failures.
     }
+  }
+
+  /** When session `id` last decided or finished a statement, else when it opened (ms). */
+  lastActiveMs(id: string): number | undefined {
+    return this.#lastActiveMs.get(id) ?? this.#startedMs.get(id);
   }
 
   /** Sessions open right now. */

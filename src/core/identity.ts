@@ -27,6 +27,34 @@ export interface Identity {
   readonly expiresAt: Date | undefined;
   /** Actors this identity acts for, root first (user → orchestrator → subagent). Empty when direct. */
   readonly chain: readonly Actor[];
+  /** Set for delegates (src/identity/delegation.ts): whose access they use and how it is narrowed. */
+  readonly delegation?: Delegation;
+}
+
+/** The root of a delegation chain as its delegates carry it: their access is the root's. */
+export interface RootIdentity {
+  readonly subject: string;
+  readonly kind: IdentityKind;
+  readonly groups: readonly string[];
+  readonly issuer: string;
+}
+
+/** One entry of a delegated scope: `CONNECTION:read|write|admin|<actions>`, parsed. */
+export interface ScopeGrant {
+  readonly connection: string;
+  /** `read`, `write`, `admin` or `custom`. */
+  readonly scope: string;
+  /** Actions allowed; empty = every action (admin). */
+  readonly actions: readonly string[];
+}
+
+/**
+ * How a delegate's rights are derived: the root's current access, narrowed by every scope list
+ * of the chain (its own first, then each ancestor's). An empty `scopes` list narrows nothing.
+ */
+export interface Delegation {
+  readonly root: RootIdentity;
+  readonly scopes: readonly (readonly ScopeGrant[])[];
 }
 
 /** The identity CLI commands run as when acting locally on the store with operator rights. */

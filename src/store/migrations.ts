@@ -142,6 +142,162 @@ export const MIGRATIONS: readonly Migration[] = [
         .execute();
     },
   },
+  {
+    // Audit export cursors (src/export/) and retention checkpoints (src/retention/).
+    id: '0002-export-retention',
+    async up(db, kind) {
+      const big = bigint(kind);
+      await db.schema
+        .createTable('export_cursors')
+        .ifNotExists()
+        .addColumn('sink', 'text', (c) => c.notNull())
+        .addColumn('node', 'text', (c) => c.notNull())
+        .addColumn('seq', big, (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('export_cursors_pk', ['sink', 'node'])
+        .execute();
+      await db.schema
+        .createTable('audit_checkpoints')
+        .ifNotExists()
+        .addColumn('node', 'text', (c) => c.primaryKey())
+        .addColumn('seq', big, (c) => c.notNull())
+        .addColumn('hash', 'text', (c) => c.notNull())
+        .addColumn('signature', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
+  {
+    // Grants, approval requests, approvals and certifications (src/reviews/).
+    id: '0003-reviews',
+    async up(db, kind) {
+      const big = bigint(kind);
+      const serialId = (table: 'approval_requests' | 'approvals' | 'certifications') =>
+        db.schema
+          .createTable(table)
+          .ifNotExists()
+          .addColumn('id', kind === 'postgres' ? 'serial' : 'integer', (c) =>
+            kind === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement(),
+          );
+      await db.schema
+        .createTable('grants')
+        .ifNotExists()
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('connection', 'text', (c) => c.notNull())
+        .addColumn('principal', 'text', (c) => c.notNull())
+        .addColumn('scope', 'text', (c) => c.notNull())
+        .addColumn('actions', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('granted_by', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text')
+        .addColumn('last_used_at', 'text')
+        .addColumn('revoked_at', 'text')
+        .addColumn('revoked_by', 'text')
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('request_id', 'integer')
+        .execute();
+      await db.schema
+        .createIndex('grants_connection')
+        .ifNotExists()
+        .on('grants')
+        .columns(['connection', 'principal'])
+        .execute();
+      await serialId('approval_requests')
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('requester', 'text', (c) => c.notNull())
+        .addColumn('requester_subject', 'text', (c) => c.notNull())
+        .addColumn('root_subject', 'text', (c) => c.notNull())
+        .addColumn('connection', 'text', (c) => c.notNull())
+        .addColumn('scope', 'text')
+        .addColumn('action', 'text')
+        .addColumn('statement', 'text')
+        .addColumn('params_hash', 'text')
+        .addColumn('reason', 'text')
+        .addColumn('evidence', 'text')
+        .addColumn('session_id', 'text')
+        .addColumn('ttl_ms', big)
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .addColumn('decided_at', 'text')
+        .addColumn('step', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('window_until', 'text')
+        .addColumn('consumed_at', 'text')
+        .execute();
+      await db.schema
+        .createIndex('approval_requests_lookup')
+        .ifNotExists()
+        .on('approval_requests')
+        .columns(['root_subject', 'connection', 'kind', 'status'])
+        .execute();
+      await db.schema
+        .createIndex('approval_requests_status')
+        .ifNotExists()
+        .on('approval_requests')
+        .columns(['status', 'created_at'])
+        .execute();
+      await serialId('approvals')
+        .addColumn('request_id', 'integer', (c) => c.notNull())
+        .addColumn('approver', 'text', (c) => c.notNull())
+        .addColumn('approver_identity', 'text', (c) => c.notNull())
+        .addColumn('decision', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text')
+        .addColumn('window_ms', big)
+        .addColumn('at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('approvals_request')
+        .ifNotExists()
+        .on('approvals')
+        .column('request_id')
+        .execute();
+      await serialId('certifications')
+        .addColumn('root_subject', 'text', (c) => c.notNull())
+        .addColumn('connection', 'text', (c) => c.notNull())
+        .addColumn('scope', 'text', (c) => c.notNull())
+        .addColumn('reviewers', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text')
+        .addColumn('evidence', 'text')
+        .addColumn('request_id', 'integer')
+        .addColumn('valid_until', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('certifications_subject')
+        .ifNotExists()
+        .on('certifications')
+        .columns(['root_subject', 'connection', 'valid_until'])
+        .execute();
+    },
+  },
+  {
+    id: '0004-delegation',
+    async up(db) {
+      // Delegated and exchanged tokens (src/identity/delegation.ts); existing rows are roots.
+      for (const column of ['parent_id', 'root_subject', 'root', 'acting', 'chain', 'scope'] as const) {
+        await db.schema.alterTable('tokens').addColumn(column, 'text').execute();
+      }
+      await db.schema
+        .alterTable('tokens')
+        .addColumn('depth', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema.createIndex('tokens_parent').ifNotExists().on('tokens').column('parent_id').execute();
+      await db.schema
+        .createTable('locks')
+        .ifNotExists()
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('target_kind', 'text', (c) => c.notNull())
+        .addColumn('target', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text')
+        .addColumn('removed_at', 'text')
+        .addColumn('removed_by', 'text')
+        .execute();
+    },
+  },
 ];
 
 /**

@@ -18,6 +18,20 @@ export interface TokensTable {
   revoked_at: string | null;
   revoked_by: string | null;
   last_used_at: string | null;
+  /** Delegates (src/identity/delegation.ts): the token it was delegated from; null for roots. */
+  parent_id: string | null;
+  /** The chain's root subject; null for tokens that are not delegated or exchanged. */
+  root_subject: string | null;
+  /** JSON RootIdentity (subject, kind, groups, issuer) of the chain's root. */
+  root: string | null;
+  /** JSON Actor list of the ancestors, root first. */
+  chain: string | null;
+  /** JSON list of `CONNECTION:scope` entries; null = not narrowed. */
+  scope: string | null;
+  /** JSON RootIdentity an exchanged token acts as (an OIDC login); null for delegates. */
+  acting: string | null;
+  /** Actors it acts for (the chain's length): 0 when direct. */
+  depth: number;
 }
 
 /** Audit events drained from node journals; the full record is in `record`. */
@@ -79,6 +93,127 @@ export interface ChangesTable {
   at: string;
 }
 
+/** How far each audit export sink has delivered each node's chain (src/export/). */
+export interface ExportCursorsTable {
+  sink: string;
+  node: string;
+  /** The last seq delivered; the sink resumes after it. */
+  seq: number;
+  updated_at: string;
+}
+
+/**
+ * Where a node's chain starts after retention deleted its oldest events (src/retention/): the last
+ * deleted event's seq and hash, signed with the node key, so verify starts there instead of at 1.
+ */
+export interface AuditCheckpointsTable {
+  node: string;
+  seq: number;
+  hash: string;
+  signature: string;
+  updated_at: string;
+}
+
+/**
+ * Who may do what on which connection (src/reviews/grants.ts). `principal` is `user:SUBJECT` or
+ * `group:NAME`; `actions` is the JSON list the scope stands for (empty list: every action).
+ */
+export interface GrantsTable {
+  id: string;
+  connection: string;
+  principal: string;
+  scope: string;
+  actions: string;
+  reason: string;
+  granted_by: string;
+  created_at: string;
+  expires_at: string | null;
+  last_used_at: string | null;
+  revoked_at: string | null;
+  revoked_by: string | null;
+  /** `grant` (airlock grant create), `jit` (approved request), `access`, `break-glass`. */
+  source: string;
+  request_id: number | null;
+}
+
+/** A request for a human decision (src/reviews/approvals.ts); short integer ids people can type. */
+export interface ApprovalRequestsTable {
+  id: Generated<number>;
+  /** `review` (session freshness), `command` (one statement), `access` (JIT grant). */
+  kind: string;
+  /** JSON IdentityRef of the requester, chain included. */
+  requester: string;
+  /** The requester's subject, for lookups without parsing JSON. */
+  requester_subject: string;
+  /** Root of the chain (the requester when direct): freshness is per root identity. */
+  root_subject: string;
+  connection: string;
+  scope: string | null;
+  action: string | null;
+  statement: string | null;
+  params_hash: string | null;
+  reason: string | null;
+  /** JSON usage evidence shown to approvers. */
+  evidence: string | null;
+  session_id: string | null;
+  /** JIT access: how long the grant lasts once approved. */
+  ttl_ms: number | null;
+  status: string;
+  created_at: string;
+  /** When the last step times out and `then` applies. */
+  expires_at: string;
+  decided_at: string | null;
+  step: number;
+  /** Command approvals with a window: same identity, connection and action until then. */
+  window_until: string | null;
+  /** Single-use command approvals: when the approved statement ran. */
+  consumed_at: string | null;
+}
+
+/** One approver's decision on a request. */
+export interface ApprovalsTable {
+  id: Generated<number>;
+  request_id: number;
+  approver: string;
+  /** JSON IdentityRef of the approver. */
+  approver_identity: string;
+  decision: string;
+  reason: string | null;
+  window_ms: number | null;
+  at: string;
+}
+
+/** A documented review of a root identity's access to a connection; fresh until `valid_until`. */
+export interface CertificationsTable {
+  id: Generated<number>;
+  root_subject: string;
+  connection: string;
+  scope: string;
+  /** JSON list of reviewer subjects. */
+  reviewers: string;
+  reason: string | null;
+  /** JSON evidence snapshot as the reviewers saw it. */
+  evidence: string | null;
+  request_id: number | null;
+  valid_until: string;
+  created_at: string;
+}
+
+/** `airlock lock`: refuses new sessions of an identity or to a connection, and ends live ones. */
+export interface LocksTable {
+  id: string;
+  /** `identity` or `connection`. */
+  target_kind: string;
+  target: string;
+  reason: string;
+  created_by: string;
+  created_at: string;
+  /** Null: until unlocked. */
+  expires_at: string | null;
+  removed_at: string | null;
+  removed_by: string | null;
+}
+
 /** The whole store. */
 export interface Database {
   tokens: TokensTable;
@@ -86,4 +221,11 @@ export interface Database {
   audit_anchors: AuditAnchorsTable;
   sessions: SessionsTable;
   changes: ChangesTable;
+  export_cursors: ExportCursorsTable;
+  audit_checkpoints: AuditCheckpointsTable;
+  grants: GrantsTable;
+  approval_requests: ApprovalRequestsTable;
+  approvals: ApprovalsTable;
+  certifications: CertificationsTable;
+  locks: LocksTable;
 }
