@@ -1,0 +1,564 @@
+/**
+ * @module What masking needs to know about a statement, read from the classifier's parse tree
+ * (libpg-query, the same parser): whether it reads masked data at all ("touches": a masked table or a
+ * view over one by name, a user function, a function that runs SQL text, an opaque cursor or prepared
+ * name), which of its output columns are computed from masked columns, and whether it must be refused
+ * because it moves masked values where Airlock cannot mask them on the way out (COPY to a file or
+ * program, CREATE TABLE AS, SELECT INTO, INSERT ... SELECT, UPDATE ... SET, pg_notify, set_config ...),
+ * reads column statistics, or (with `denyPredicates`) filters or sorts on a masked column.
+ *
+ * Names are matched without schemas and against every masked column name of any table: the analysis
+ * over-approximates, so an unsure answer masks more, never less.
+ */
+import {
+  type AstObject,
+  isObject,
+  listOf,
+  nameParts,
+  nodeOf,
+  str,
+  stringNode,
+  unwrap,
+} from '../classify/ast.js';
+import { isBuiltinFunction } from '../classify/functions.js';
+import { parseStatements } from '../classify/statement.js';
+
+/** What analysis needs from the connection's rules and the catalog snapshot. */
+export interface AnalysisContext {
+  /** Unqualified names of masked relations and of views reading them. */
+  readonly sensitiveNames: ReadonlySet<string>;
+  /** Unqualified names of views reading masked data (their column names do not trace). */
+  readonly viewNames: ReadonlySet<string>;
+  readonly maskedColumnNames: ReadonlySet<string>;
+  readonly onDerived: 'redact' | 'deny';
+  readonly denyPredicates: boolean;
+  /** Content detection is on: binary COPY cannot be checked. */
+  readonly detects: boolean;
+}
+
+/** `COPY relation [(columns)] TO STDOUT` in a format Airlock can rewrite. */
+export interface CopyShape {
+  readonly schema?: string;
+  readonly table: string;
+  readonly columns?: readonly string[];
+  readonly format: 'text' | 'csv';
+  readonly header: boolean;
+}
+
+/** Masking's view of one statement. */
+export interface StatementShape {
+  readonly touches: boolean;
+  /** Set operations over masked data: every output column is derived. */
+  readonly allDerived: boolean;
+  /** Per output position: true when a computed column is provably not from masked data. Undefined: unknown. */
+  readonly cleanOutputs?: readonly boolean[];
+  readonly copy?: CopyShape;
+  /** Cursor or SQL prepared statement this statement defines (with its own `touches`) or reads. */
+  readonly defines?: {
+    readonly kind: 'cursor' | 'prepared';
+    readonly name: string;
+    readonly touches: boolean;
+  };
+  readonly reads?: { readonly kind: 'cursor' | 'prepared'; readonly name: string };
+}
+
+/** A refusal: the rule name (`masking-...`) and the reason the client reads. */
+export interface MaskingRefusal {
+  readonly rule: string;
+  readonly reason: string;
+}
+
+export interface SqlMasking {
+  readonly statements: readonly StatementShape[];
+  readonly refusal?: MaskingRefusal;
+}
+
+/** Functions that run SQL text or read whole relations by name: their output is masked data. */
+const DATA_READING_FUNCTIONS = new Set([
+  'query_to_xml',
+  'query_to_xml_and_xmlschema',
+  'query_to_xmlschema',
+  'table_to_xml',
+  'table_to_xml_and_xmlschema',
+  'table_to_xmlschema',
+  'cursor_to_xml',
+  'cursor_to_xmlschema',
+  'schema_to_xml',
+  'schema_to_xml_and_xmlschema',
+  'database_to_xml',
+  'database_to_xml_and_xmlschema',
+  'ts_stat',
+  'pg_get_statisticsobjdef_expressions',
+]);
+
+/** Functions that send a value somewhere responses do not pass (or where it is read back unmasked). */
+const SINK_FUNCTIONS = new Set([
+  'pg_notify',
+  'set_config',
+  'lo_from_bytea',
+  'lo_put',
+  'lo_import',
+  'lo_export',
+  'pg_logical_emit_message',
+  'pg_file_write',
+  'pg_advisory_lock',
+]);
+
+/** Statistics relations that echo column values. */
+const STATISTICS = new Set([
+  'pg_stats',
+  'pg_statistic',
+  'pg_stats_ext',
+  'pg_stats_ext_exprs',
+  'pg_statistic_ext_data',
+]);
+
+/** Statements whose bodies can copy masked values anywhere when run: refused on masked connections. */
+const CODE_STATEMENTS = new Set([
+  'DoStmt',
+  'CreateFunctionStmt',
+  'CreateTrigStmt',
+  'RuleStmt',
+  'CreateEventTrigStmt',
+]);
+
+class Refused extends Error {
+  constructor(readonly refusal: MaskingRefusal) {
+    super(refusal.reason);
+  }
+}
+
+function refuse(rule: string, reason: string): never {
+  throw new Refused({ rule, reason });
+}
+
+/** Walks every object of a subtree (arrays and node bodies alike). */
+function visit(value: unknown, fn: (obj: AstObject, type: string | undefined) => boolean | undefined): void {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const item = stack.pop();
+    if (Array.isArray(item)) {
+      for (const child of item) stack.push(child);
+      continue;
+    }
+    if (!isObject(item)) continue;
+    const u = unwrap(item);
+    if (u) {
+      // fn returns true to skip the node's children.
+      if (fn(u.body, u.type) === true) continue;
+      stack.push(u.body);
+      continue;
+    }
+    if (typeof item.relname === 'string' && fn(item, 'RangeVar') === true) continue;
+    for (const key in item) {
+      const child = item[key];
+      if (typeof child === 'object' && child !== null) stack.push(child);
+    }
+  }
+}
+
+function funcName(call: AstObject): { schema: string | undefined; name: string } {
+  const parts = nameParts(call.funcname);
+  return {
+    schema: parts.length > 1 ? parts[parts.length - 2] : undefined,
+    name: parts[parts.length - 1] ?? '',
+  };
+}
+
+/** Per-statement analysis state. */
+class Analyzer {
+  readonly #ctx: AnalysisContext;
+  /** Relation names and aliases in the statement: a one-field column reference to one is a whole row. */
+  readonly #aliases = new Set<string>();
+  /** The statement reads through a subquery, CTE, function or sensitive view: names do not trace. */
+  #opaque = false;
+
+  constructor(ctx: AnalysisContext, root: unknown) {
+    this.#ctx = ctx;
+    visit(root, (obj, type) => {
+      if (type === 'RangeVar') {
+        this.#aliases.add(str(obj, 'relname') ?? '');
+        const alias = isObject(obj.alias) ? str(obj.alias, 'aliasname') : undefined;
+        if (alias) this.#aliases.add(alias);
+        if (ctx.viewNames.has(str(obj, 'relname') ?? '')) this.#opaque = true;
+      } else if (
+        type === 'RangeSubselect' ||
+        type === 'RangeFunction' ||
+        type === 'CommonTableExpr' ||
+        type === 'RangeTableFunc'
+      ) {
+        this.#opaque = true;
+        const alias = isObject(obj.alias) ? str(obj.alias, 'aliasname') : undefined;
+        if (alias) this.#aliases.add(alias);
+        const cte = str(obj, 'ctename');
+        if (cte) this.#aliases.add(cte);
+      }
+      return undefined;
+    });
+  }
+
+  /** True when the subtree reads masked data in any way. */
+  touches(node: unknown): boolean {
+    let found = false;
+    visit(node, (obj, type) => {
+      if (found) return true;
+      if (type === 'RangeVar' && this.#ctx.sensitiveNames.has(str(obj, 'relname') ?? '')) found = true;
+      else if (type === 'FuncCall') {
+        const { schema, name } = funcName(obj);
+        if (!isBuiltinFunction(schema, name) || DATA_READING_FUNCTIONS.has(name)) found = true;
+      } else if (type === 'ColumnRef' && this.#refTainted(obj)) found = true;
+      return undefined;
+    });
+    return found;
+  }
+
+  /** A column reference that may carry masked values by itself. */
+  #refTainted(ref: AstObject): boolean {
+    const fields = listOf(ref.fields);
+    const last = fields[fields.length - 1];
+    if (nodeOf(last, 'A_Star')) return true;
+    const name = stringNode(last) ?? '';
+    if (this.#ctx.maskedColumnNames.has(name)) return true;
+    if (fields.length === 1 && this.#aliases.has(name)) return true; // whole-row reference
+    return false;
+  }
+
+  /** `c` naming a relation or alias: the whole row as one value. */
+  #isWholeRow(ref: AstObject): boolean {
+    const fields = listOf(ref.fields);
+    return fields.length === 1 && this.#aliases.has(stringNode(fields[0]) ?? '');
+  }
+
+  /** True when an expression may be computed from masked data. */
+  exprTainted(node: unknown, statementTouches: boolean): boolean {
+    if (!statementTouches) return false;
+    let found = false;
+    visit(node, (obj, type) => {
+      if (found) return true;
+      if (type === 'ColumnRef') {
+        if (this.#opaque || this.#refTainted(obj)) found = true;
+      } else if (type === 'SubLink') {
+        if (this.touches(obj.subselect) || this.#opaque) found = true;
+        return true;
+      } else if (type === 'FuncCall') {
+        const { schema, name } = funcName(obj);
+        if (!isBuiltinFunction(schema, name) || DATA_READING_FUNCTIONS.has(name)) found = true;
+      } else if (type === 'RangeVar' && this.#ctx.sensitiveNames.has(str(obj, 'relname') ?? '')) found = true;
+      return undefined;
+    });
+    return found;
+  }
+
+  /** Output positions of a target list (SELECT list or RETURNING): clean computed columns. */
+  outputs(targets: readonly unknown[], touches: boolean): boolean[] | undefined {
+    const clean: boolean[] = [];
+    for (const target of targets) {
+      const val = nodeOf(target, 'ResTarget')?.val;
+      const ref = nodeOf(val, 'ColumnRef');
+      if (ref) {
+        const fields = listOf(ref.fields);
+        if (nodeOf(fields[fields.length - 1], 'A_Star')) return undefined; // expands: positions unknown
+        // A plain column: its origin decides; computed (no origin) only through opaque relations.
+        clean.push(!touches);
+        continue;
+      }
+      clean.push(!this.exprTainted(val, touches));
+    }
+    return clean;
+  }
+
+  /** Refusals that apply anywhere in the tree, statements nested in statements included. */
+  checkMovement(root: unknown, hasColumnRules: boolean): void {
+    visit(root, (obj, type) => {
+      if (type === 'RangeVar' && hasColumnRules && STATISTICS.has(str(obj, 'relname') ?? '')) {
+        refuse(
+          'masking-statistics',
+          `${str(obj, 'relname')} echoes column values and this connection masks columns`,
+        );
+      }
+      if (!type) return undefined;
+      if (hasColumnRules && CODE_STATEMENTS.has(type)) {
+        refuse(
+          'masking-code',
+          'code bodies (DO, functions, triggers, rules) could copy masked values; they are refused on this connection',
+        );
+      }
+      switch (type) {
+        case 'CopyStmt':
+          this.#checkCopy(obj);
+          break;
+        case 'CreateTableAsStmt':
+        case 'ViewStmt':
+          if (this.touches(obj.query))
+            refuse('masking-export', 'creating a table or view from masked data would store it unmasked');
+          break;
+        case 'SelectStmt':
+          if (isObject(obj.intoClause) && this.touches(obj))
+            refuse('masking-export', 'SELECT INTO from masked data would store it unmasked');
+          break;
+        case 'InsertStmt':
+          if (this.touches(obj.selectStmt))
+            refuse('masking-export', 'INSERT sourcing masked data would store it unmasked');
+          break;
+        case 'UpdateStmt': {
+          const touches = this.touches(obj);
+          for (const target of listOf(obj.targetList)) {
+            const val = nodeOf(target, 'ResTarget')?.val;
+            if (this.exprTainted(val, touches))
+              refuse('masking-export', 'UPDATE ... SET sourcing a masked column would store it unmasked');
+          }
+          break;
+        }
+        case 'MergeStmt':
+          if (this.touches(obj.sourceRelation))
+            refuse('masking-export', 'MERGE sourcing masked data would store it unmasked');
+          break;
+        case 'AlterTableStmt':
+        case 'RenameStmt': {
+          const rv = isObject(obj.relation) ? obj.relation : undefined;
+          if (rv && this.#ctx.sensitiveNames.has(str(rv, 'relname') ?? ''))
+            refuse(
+              'masking-ddl',
+              `altering ${str(rv, 'relname')} could move its masked columns out of their rules`,
+            );
+          break;
+        }
+        case 'FuncCall': {
+          const { name } = funcName(obj);
+          if (SINK_FUNCTIONS.has(name)) {
+            for (const arg of listOf(obj.args)) {
+              if (this.exprTainted(arg, true) && (this.touches(root) || this.touches(arg)))
+                refuse(
+                  'masking-export',
+                  `${name}() with a masked value would send it where it cannot be masked`,
+                );
+            }
+          }
+          break;
+        }
+      }
+      return undefined;
+    });
+  }
+
+  #checkCopy(copy: AstObject): void {
+    if (copy.is_from === true) return;
+    const rv = isObject(copy.relation) ? copy.relation : undefined;
+    const touches = rv ? this.#ctx.sensitiveNames.has(str(rv, 'relname') ?? '') : this.touches(copy.query);
+    const toStdout = copy.filename === undefined && copy.is_program !== true;
+    if (!toStdout) {
+      if (touches) refuse('masking-copy', 'COPY of masked data to a server file or program cannot be masked');
+      return;
+    }
+    const options = this.#copyOptions(copy);
+    if (options.binary && (touches || this.#ctx.detects))
+      refuse('masking-copy', 'COPY in binary format cannot be masked; use FORMAT text or csv');
+    if (!touches) return;
+    if (!rv)
+      refuse('masking-copy', 'COPY (query) of masked data cannot be masked column by column; use SELECT');
+    if (options.unsupported)
+      refuse('masking-copy', `COPY option ${options.unsupported} is not supported on masked data`);
+  }
+
+  #copyOptions(copy: AstObject): { binary: boolean; csv: boolean; header: boolean; unsupported?: string } {
+    let binary = false;
+    let csv = false;
+    let header = false;
+    let unsupported: string | undefined;
+    for (const option of listOf(copy.options)) {
+      const def = nodeOf(option, 'DefElem');
+      const name = str(def, 'defname') ?? '';
+      const arg = def?.arg;
+      const text = stringNode(arg) ?? str(nodeOf(arg, 'String'), 'sval');
+      if (name === 'format') {
+        if (text === 'binary') binary = true;
+        else if (text === 'csv') csv = true;
+        else if (text !== 'text') unsupported ??= `FORMAT ${text}`;
+      } else if (name === 'header') {
+        header =
+          arg === undefined || nodeOf(arg, 'Boolean')?.boolval === true || text === 'true' || text === 'on';
+      } else unsupported ??= name.toUpperCase();
+    }
+    return { binary, csv, header, ...(unsupported ? { unsupported } : {}) };
+  }
+
+  copyShape(copy: AstObject): CopyShape | undefined {
+    const rv = isObject(copy.relation) ? copy.relation : undefined;
+    if (copy.is_from === true || !rv) return undefined;
+    const options = this.#copyOptions(copy);
+    if (options.binary) return undefined;
+    const schema = str(rv, 'schemaname');
+    const columns = listOf(copy.attlist).map((c) => stringNode(c) ?? '');
+    return {
+      ...(schema ? { schema } : {}),
+      table: str(rv, 'relname') ?? '',
+      ...(columns.length > 0 ? { columns } : {}),
+      format: options.csv ? 'csv' : 'text',
+      header: options.header,
+    };
+  }
+
+  /** Predicates on masked columns, when `denyPredicates` is on. */
+  checkPredicates(root: unknown): void {
+    visit(root, (obj, type) => {
+      if (type !== 'SelectStmt' && type !== 'UpdateStmt' && type !== 'DeleteStmt' && type !== 'JoinExpr')
+        return undefined;
+      const touches = this.touches(obj);
+      for (const field of [
+        'whereClause',
+        'havingClause',
+        'groupClause',
+        'sortClause',
+        'quals',
+        'distinctClause',
+        'windowClause',
+      ]) {
+        if (this.exprTainted(obj[field], touches)) {
+          refuse(
+            'masking-predicate',
+            'conditions, sorting and grouping on masked columns are refused on this connection (denyPredicates)',
+          );
+        }
+      }
+      return undefined;
+    });
+  }
+
+  /** onDerived: deny — any computed output of masked data anywhere. */
+  checkDerived(root: unknown): void {
+    visit(root, (obj, type) => {
+      if (type !== 'SelectStmt' && type !== 'InsertStmt' && type !== 'UpdateStmt' && type !== 'DeleteStmt')
+        return undefined;
+      const touches = this.touches(obj);
+      if (type === 'SelectStmt' && str(obj, 'op') !== undefined && str(obj, 'op') !== 'SETOP_NONE' && touches)
+        refuse(
+          'masking-derived',
+          'set operations (UNION, INTERSECT, EXCEPT) over masked columns are refused on this connection',
+        );
+      const targets = [...listOf(obj.targetList), ...listOf(obj.returningList)];
+      for (const target of targets) {
+        const val = nodeOf(target, 'ResTarget')?.val;
+        const ref = nodeOf(val, 'ColumnRef');
+        // A plain column (or a star expanding to plain columns) keeps its origin; a whole row does not.
+        const derived = ref ? this.#isWholeRow(ref) : this.exprTainted(val, touches);
+        if (derived && touches)
+          refuse(
+            'masking-derived',
+            'an output column is computed from a masked column; select the column itself',
+          );
+      }
+      return undefined;
+    });
+  }
+}
+
+/** Analyses one SQL text (every statement). Parse failures give no shapes: the classifier refuses them. */
+export function analyzeSql(text: string, ctx: AnalysisContext, hasColumnRules: boolean): SqlMasking {
+  let parsed: ReturnType<typeof parseStatements>;
+  try {
+    parsed = parseStatements(text);
+  } catch {
+    return {
+      statements: [],
+      refusal: { rule: 'masking-unparsed', reason: 'the statement could not be parsed for masking' },
+    };
+  }
+  const statements: StatementShape[] = [];
+  try {
+    for (const { type, body } of parsed) {
+      const root = { [type]: body };
+      const a = new Analyzer(ctx, root);
+      a.checkMovement(root, hasColumnRules);
+      if (ctx.denyPredicates) a.checkPredicates(root);
+      if (ctx.onDerived === 'deny') a.checkDerived(root);
+      statements.push(shapeOf(type, body, a));
+    }
+  } catch (err) {
+    if (err instanceof Refused) return { statements, refusal: err.refusal };
+    throw err;
+  }
+  return { statements };
+}
+
+function shapeOf(type: string, body: AstObject, a: Analyzer): StatementShape {
+  switch (type) {
+    case 'SelectStmt': {
+      const touches = a.touches(body);
+      const op = str(body, 'op');
+      if (op !== undefined && op !== 'SETOP_NONE') return { touches, allDerived: touches };
+      const cleanOutputs = a.outputs(listOf(body.targetList), touches);
+      return { touches, allDerived: false, ...(cleanOutputs ? { cleanOutputs } : {}) };
+    }
+    case 'InsertStmt':
+    case 'UpdateStmt':
+    case 'DeleteStmt':
+    case 'MergeStmt': {
+      const touches = a.touches(body);
+      const cleanOutputs = a.outputs(listOf(body.returningList), touches);
+      return { touches, allDerived: false, ...(cleanOutputs ? { cleanOutputs } : {}) };
+    }
+    case 'CopyStmt': {
+      const copy = a.copyShape(body);
+      return { touches: a.touches(body), allDerived: false, ...(copy ? { copy } : {}) };
+    }
+    case 'DeclareCursorStmt':
+      return {
+        touches: false,
+        allDerived: false,
+        defines: { kind: 'cursor', name: str(body, 'portalname') ?? '', touches: a.touches(body.query) },
+      };
+    case 'FetchStmt':
+      return {
+        touches: true,
+        allDerived: false,
+        reads: { kind: 'cursor', name: str(body, 'portalname') ?? '' },
+      };
+    case 'PrepareStmt':
+      return {
+        touches: false,
+        allDerived: false,
+        defines: { kind: 'prepared', name: str(body, 'name') ?? '', touches: a.touches(body.query) },
+      };
+    case 'ExecuteStmt':
+      return { touches: true, allDerived: false, reads: { kind: 'prepared', name: str(body, 'name') ?? '' } };
+    case 'ExplainStmt':
+    case 'VariableShowStmt':
+    case 'TransactionStmt':
+    case 'VariableSetStmt':
+      return { touches: false, allDerived: false };
+    default:
+      // Anything else that returns rows (CALL, SHOW ALL...) is judged by what it names.
+      return { touches: type === 'CallStmt' || a.touches(body), allDerived: false };
+  }
+}
+
+/** True when a view definition uses a whole-row reference or a star (PostgreSQL records those per table only). */
+export function readsWholeRow(definition: string): boolean {
+  let parsed: ReturnType<typeof parseStatements>;
+  try {
+    parsed = parseStatements(definition);
+  } catch {
+    return true;
+  }
+  for (const { type, body } of parsed) {
+    const root = { [type]: body };
+    const aliases = new Set<string>();
+    visit(root, (obj, t) => {
+      if (t === 'RangeVar') {
+        aliases.add(str(obj, 'relname') ?? '');
+        if (isObject(obj.alias)) aliases.add(str(obj.alias, 'aliasname') ?? '');
+      } else if (isObject(obj.alias)) aliases.add(str(obj.alias, 'aliasname') ?? '');
+      return undefined;
+    });
+    let found = false;
+    visit(root, (obj, t) => {
+      if (t !== 'ColumnRef') return undefined;
+      const fields = listOf(obj.fields);
+      if (nodeOf(fields[fields.length - 1], 'A_Star')) found = true;
+      else if (fields.length === 1 && aliases.has(stringNode(fields[0]) ?? '')) found = true;
+      return undefined;
+    });
+    if (found) return true;
+  }
+  return false;
+}

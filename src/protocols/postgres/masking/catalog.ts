@@ -1,0 +1,280 @@
+/**
+ * @module What the target's catalog says about masked data, per target: which relation OIDs carry
+ * masked columns (attribute number → strategy), and which views and materialized views read them
+ * (directly, through other views, or through user functions whose bodies Airlock cannot see). A
+ * snapshot answers RowDescription lookups by OID synchronously; it is refreshed when it is older
+ * than its time to live, after DDL on any session of the target, and when a RowDescription names a
+ * relation created after it was taken.
+ */
+import type { Connection } from '../../../core/connection.js';
+import { ColumnRules } from '../../../masking/rules.js';
+import type { Strategy } from '../../../masking/strategies.js';
+import { ControlConnection } from './control.js';
+
+/** A masked column as the catalog has it. */
+export interface MaskedColumn {
+  readonly name: string;
+  readonly typeOid: number;
+  readonly strategy: Strategy;
+}
+
+/** A relation with at least one masked column. */
+export interface MaskedRelation {
+  readonly schema: string;
+  readonly table: string;
+  readonly columns: ReadonlyMap<number, MaskedColumn>;
+  /** Every column's attribute number by name (COPY needs the order of unmasked columns too). */
+  readonly attributes: readonly {
+    readonly attnum: number;
+    readonly name: string;
+    readonly typeOid: number;
+  }[];
+}
+
+/** One consistent view of the target's masked relations. */
+export interface CatalogSnapshot {
+  readonly takenAtMs: number;
+  /** Largest pg_class OID when taken: a larger one in a RowDescription is a newer relation. */
+  readonly maxOid: number;
+  readonly masked: ReadonlyMap<number, MaskedRelation>;
+  /** Views / materialized views reading masked data: every column of theirs counts as derived. */
+  readonly tainted: ReadonlyMap<number, { readonly schema: string; readonly table: string }>;
+  /** Relation names (unqualified) that are masked or tainted: statement analysis matches on them. */
+  readonly sensitiveNames: ReadonlySet<string>;
+  /** Unqualified names of the tainted views alone. */
+  readonly viewNames: ReadonlySet<string>;
+  /** Names of masked columns (any relation). */
+  readonly maskedColumnNames: ReadonlySet<string>;
+}
+
+/** How long "not masked" conclusions stand before the catalog is asked again. */
+export const SNAPSHOT_TTL_MS = 5_000;
+
+function sqlString(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
+}
+
+/** Catalog state of one target, shared by its sessions. */
+export class MaskingCatalog {
+  readonly rules: ColumnRules;
+  readonly #control: ControlConnection;
+  readonly #ttlMs: number;
+  readonly #now: () => number;
+  #snapshot: CatalogSnapshot | undefined;
+  #refreshing: Promise<CatalogSnapshot> | undefined;
+  #stale = false;
+  readonly #readsWholeRow: (definition: string) => boolean;
+
+  /**
+   * @param readsWholeRow whether a view definition uses a whole-row reference (`t.*`, `t`,
+   *   `row_to_json(t)`); the default says yes to every view, which fails closed.
+   */
+  constructor(
+    connection: Connection,
+    password: () => string,
+    options: {
+      ttlMs?: number;
+      now?: () => number;
+      timeoutMs?: number;
+      readsWholeRow?: (definition: string) => boolean;
+    } = {},
+  ) {
+    this.#readsWholeRow = options.readsWholeRow ?? (() => true);
+    this.rules = new ColumnRules(connection.masking?.columns ?? []);
+    this.#control = new ControlConnection(connection, password, { timeoutMs: options.timeoutMs ?? 10_000 });
+    this.#ttlMs = options.ttlMs ?? SNAPSHOT_TTL_MS;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** The last snapshot, fresh or not (statement analysis uses it synchronously). */
+  get snapshot(): CatalogSnapshot | undefined {
+    return this.#snapshot;
+  }
+
+  /** The snapshot when it may answer "not masked" now; undefined when it must be refreshed first. */
+  fresh(): CatalogSnapshot | undefined {
+    const s = this.#snapshot;
+    if (!s || this.#stale || this.#now() - s.takenAtMs > this.#ttlMs) return undefined;
+    return s;
+  }
+
+  /** Marks the snapshot stale (after DDL): the next lookup refreshes it. */
+  invalidate(): void {
+    this.#stale = true;
+  }
+
+  /** Takes a new snapshot (concurrent callers share one refresh). */
+  refresh(): Promise<CatalogSnapshot> {
+    this.#refreshing ??= this.#take().then(
+      (snapshot) => {
+        this.#refreshing = undefined;
+        return snapshot;
+      },
+      (err: unknown) => {
+        this.#refreshing = undefined;
+        throw err;
+      },
+    );
+    return this.#refreshing;
+  }
+
+  close(): void {
+    this.#control.close();
+  }
+
+  async #take(): Promise<CatalogSnapshot> {
+    this.#stale = false;
+    const takenAtMs = this.#now();
+    const tables = this.rules.literalTables();
+    const filter = tables ? ` AND c.relname IN (${tables.map(sqlString).join(', ')})` : '';
+    const [columns = [], max = []] = await this.#control.query(
+      `SELECT c.oid::int8, n.nspname, c.relname, a.attnum, a.attname, a.atttypid::int8
+         FROM pg_catalog.pg_class c
+         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+         JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+        WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm')
+          AND n.nspname NOT IN ('pg_catalog', 'information_schema')${filter}
+        ORDER BY c.oid, a.attnum;
+       SELECT max(oid)::int8 FROM pg_catalog.pg_class`,
+    );
+    const byOid = new Map<
+      number,
+      {
+        schema: string;
+        table: string;
+        attributes: MaskedRelation['attributes'][number][];
+        columns: Map<number, MaskedColumn>;
+      }
+    >();
+    const maskedColumnNames = new Set<string>();
+    for (const [oidText, schema, table, attnumText, name, typeText] of columns) {
+      const relation = { schema: schema!, table: table! };
+      const oid = Number(oidText);
+      let entry = byOid.get(oid);
+      if (!entry) {
+        entry = { ...relation, attributes: [], columns: new Map() };
+        byOid.set(oid, entry);
+      }
+      const attnum = Number(attnumText);
+      entry.attributes.push({ attnum, name: name!, typeOid: Number(typeText) });
+      const strategy = this.rules.strategyFor(relation, name!);
+      if (strategy) {
+        entry.columns.set(attnum, { name: name!, typeOid: Number(typeText), strategy });
+        maskedColumnNames.add(name!);
+      }
+    }
+    const masked = new Map<number, MaskedRelation>();
+    for (const [oid, entry] of byOid) if (entry.columns.size > 0) masked.set(oid, entry);
+    let tainted = new Map<number, { schema: string; table: string }>();
+    if (masked.size > 0) {
+      const seed: string[] = [];
+      for (const [oid, relation] of masked) {
+        for (const attnum of relation.columns.keys()) seed.push(`(${oid}::oid, ${attnum}::int2)`);
+      }
+      const [rows = []] = await this.#control.query(candidateViewsSql(seed.join(', ')));
+      tainted = taintedViews(rows, this.#readsWholeRow);
+    }
+    const sensitiveNames = new Set<string>();
+    for (const r of masked.values()) sensitiveNames.add(r.table);
+    const viewNames = new Set<string>();
+    for (const r of tainted.values()) {
+      sensitiveNames.add(r.table);
+      viewNames.add(r.table);
+    }
+    const snapshot: CatalogSnapshot = {
+      takenAtMs,
+      maxOid: Number(max[0]?.[0] ?? 0),
+      masked,
+      tainted,
+      sensitiveNames,
+      viewNames,
+      maskedColumnNames,
+    };
+    this.#snapshot = snapshot;
+    return snapshot;
+  }
+}
+
+/**
+ * Candidate views: views and materialized views that depend on a masked relation or a user function
+ * (whose body may read anything), and views over those. For each: whether it reads a masked column
+ * (a column-level dependency), whether it calls a user function, its definition (for whole-row
+ * references, which PostgreSQL records as a whole-table dependency only) and the relations it reads.
+ */
+function candidateViewsSql(seed: string): string {
+  return `WITH RECURSIVE seed(oid, att) AS (VALUES ${seed}),
+  dep AS (
+    SELECT r.ev_class AS view, d.refclassid AS refclass, d.refobjid AS ref, d.refobjsubid AS att
+      FROM pg_catalog.pg_rewrite r
+      JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND d.objid = r.oid
+      JOIN pg_catalog.pg_class v ON v.oid = r.ev_class AND v.relkind IN ('v', 'm')
+     WHERE d.refobjid <> r.ev_class
+  ),
+  cand(oid) AS (
+    SELECT view FROM dep
+     WHERE (refclass = 'pg_catalog.pg_class'::pg_catalog.regclass AND ref IN (SELECT oid FROM seed))
+        OR (refclass = 'pg_catalog.pg_proc'::pg_catalog.regclass AND ref >= 16384)
+    UNION
+    SELECT dep.view FROM dep JOIN cand ON dep.refclass = 'pg_catalog.pg_class'::pg_catalog.regclass AND dep.ref = cand.oid
+  )
+  SELECT c.oid::int8, n.nspname, c.relname,
+         EXISTS (SELECT 1 FROM dep JOIN seed s ON s.oid = dep.ref AND s.att = dep.att
+                  WHERE dep.view = c.oid AND dep.refclass = 'pg_catalog.pg_class'::pg_catalog.regclass)::text,
+         EXISTS (SELECT 1 FROM dep WHERE dep.view = c.oid
+                    AND dep.refclass = 'pg_catalog.pg_proc'::pg_catalog.regclass AND dep.ref >= 16384)::text,
+         pg_catalog.pg_get_viewdef(c.oid),
+         (SELECT pg_catalog.string_agg(DISTINCT dep.ref::text, ',') FROM dep
+           WHERE dep.view = c.oid AND dep.refclass = 'pg_catalog.pg_class'::pg_catalog.regclass)
+    FROM (SELECT DISTINCT oid FROM cand) cand
+    JOIN pg_catalog.pg_class c ON c.oid = cand.oid
+    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace`;
+}
+
+/** Fixpoint over candidate views: tainted on its own, or reading a tainted view. */
+function taintedViews(
+  rows: readonly (string | null)[][],
+  readsWholeRow: (definition: string) => boolean,
+): Map<number, { schema: string; table: string }> {
+  const tainted = new Map<number, { schema: string; table: string }>();
+  const pending: { oid: number; schema: string; table: string; refs: number[] }[] = [];
+  for (const [oidText, schema, table, readsMasked, callsUser, definition, refs] of rows) {
+    const view = { oid: Number(oidText), schema: schema!, table: table! };
+    const refList = (refs ?? '').split(',').filter(Boolean).map(Number);
+    if (readsMasked === 'true' || callsUser === 'true' || readsWholeRow(definition ?? '')) {
+      tainted.set(view.oid, { schema: view.schema, table: view.table });
+    } else pending.push({ ...view, refs: refList });
+  }
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const view of pending) {
+      if (tainted.has(view.oid) || !view.refs.some((r) => tainted.has(r))) continue;
+      tainted.set(view.oid, { schema: view.schema, table: view.table });
+      changed = true;
+    }
+  }
+  return tainted;
+}
+
+/** One catalog per target, shared by every session of the same connection definition. */
+const catalogs = new Map<string, { readonly key: string; readonly catalog: MaskingCatalog }>();
+
+/** The shared catalog for `connection`; a changed definition (config reload) gets a new one. */
+export function catalogFor(
+  connection: Connection,
+  password: () => string,
+  readsWholeRow?: (definition: string) => boolean,
+): MaskingCatalog {
+  const key = JSON.stringify([
+    connection.host,
+    connection.port,
+    connection.database,
+    connection.user,
+    connection.masking?.columns,
+  ]);
+  const found = catalogs.get(connection.name);
+  if (found && found.key === key) return found.catalog;
+  found?.catalog.close();
+  const catalog = new MaskingCatalog(connection, password, readsWholeRow ? { readsWholeRow } : {});
+  catalogs.set(connection.name, { key, catalog });
+  return catalog;
+}

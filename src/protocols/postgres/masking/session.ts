@@ -1,0 +1,539 @@
+/**
+ * @module One session's masking: the refusal check for each statement (before the gate journals it),
+ * and the rewriting of everything the upstream sends back. The messages forwarded upstream are tapped
+ * (after Airlock's own decisions, probes and Syncs included) to keep a FIFO of what each answer
+ * belongs to: the statement of a simple Query, a Describe of a statement or portal, an Execute of a
+ * portal with its Bind's result formats. A DataRow whose shape is not known is never sent.
+ *
+ * Column origins come from the catalog snapshot; when it is stale or a RowDescription names a newer
+ * relation, the session holds the upstream's frames (copies), refreshes it, and replays them.
+ */
+import type { CommandResult } from '../../../core/command.js';
+import type { ConnectionMasking } from '../../../core/connection.js';
+import type { Deny } from '../../../core/decision.js';
+import { AirlockError, toAirlockError } from '../../../core/errors.js';
+import { type ContentMasker, createContentMasker } from '../../../masking/content.js';
+import { decodeBackend } from '../codec/backend-decoder.js';
+import { BackendCode, FrontendCode } from '../codec/codes.js';
+import { decodeFrontend } from '../codec/frontend-decoder.js';
+import { Frame } from '../codec/messages.js';
+import { FrontendParser } from '../codec/parser.js';
+import { type AnalysisContext, analyzeSql, type SqlMasking, type StatementShape } from './analysis.js';
+import type { CatalogSnapshot, MaskingCatalog } from './catalog.js';
+import { type CopyPlan, rewriteCopyData } from './copy.js';
+import { MaskCounts } from './counts.js';
+import { type NoticeContext, rewriteNotice, rewriteNotification } from './notices.js';
+import {
+  bindFormats,
+  type ColumnAction,
+  makePlan,
+  planColumns,
+  type RowPlan,
+  rewriteDataRow,
+  rewriteRowDescription,
+  type ValueContext,
+} from './rows.js';
+
+/** What the relay gets back for one upstream frame. */
+export const HOLD = Symbol('hold');
+export type Rewrite = Buffer | undefined | typeof HOLD;
+
+type Expect =
+  | { readonly kind: 'query'; readonly text: string; index: number }
+  | { readonly kind: 'parse' | 'bind' | 'close' | 'sync' }
+  | { readonly kind: 'describe'; readonly target: 'S' | 'P'; readonly name: string }
+  | { readonly kind: 'execute'; readonly portal: string };
+
+interface PortalState {
+  readonly text: string;
+  readonly statement: string;
+  readonly resultFormats: readonly number[];
+  plan?: RowPlan;
+}
+
+/** Tags of DDL whose completion may change which relations hold or read masked data. */
+const DDL_TAG = /^(CREATE|ALTER|DROP|DO|CALL|COMMENT|GRANT|REVOKE|IMPORT|SELECT INTO|REFRESH)\b/;
+
+export interface SessionMaskingOptions {
+  readonly masking: ConnectionMasking;
+  readonly catalog: MaskingCatalog;
+  readonly hashKey: Buffer | undefined;
+  /** Called when held frames may be replayed (or with the error that ends the session). */
+  readonly onReady: (error?: AirlockError) => void;
+}
+
+export class SessionMasking {
+  readonly #o: SessionMaskingOptions;
+  readonly #content: ContentMasker | undefined;
+  readonly #counts = new MaskCounts();
+  readonly #values: ValueContext;
+  readonly #notices: NoticeContext;
+  readonly #masksColumns: boolean;
+  readonly #tap = new FrontendParser({ phase: 'tagged' });
+  #fifo: Expect[] = [];
+  #head = 0;
+  readonly #statements = new Map<string, string>();
+  readonly #portals = new Map<string, PortalState>();
+  readonly #statementPlans = new Map<
+    string,
+    { actions: readonly ColumnAction[]; typeOids: readonly number[] }
+  >();
+  readonly #cursors = new Map<string, boolean>();
+  readonly #prepared = new Map<string, boolean>();
+  #queryPlan: RowPlan | undefined;
+  #copyPlan: CopyPlan | undefined;
+  #held: Frame[] = [];
+  #holding = false;
+  #analysisSnapshot: CatalogSnapshot | undefined;
+  readonly #analyses = new Map<string, SqlMasking>();
+
+  constructor(options: SessionMaskingOptions) {
+    this.#o = options;
+    const { masking } = options;
+    this.#masksColumns = masking.columns.length > 0;
+    this.#content =
+      masking.detect.length > 0
+        ? createContentMasker({ entities: masking.detect, region: masking.region })
+        : undefined;
+    this.#values = { content: this.#content, hashKey: options.hashKey, counts: this.#counts };
+    this.#notices = {
+      content: this.#content,
+      counts: this.#counts,
+      masksColumns: this.#masksColumns,
+      isSensitiveTable: (name) => this.#o.catalog.snapshot?.sensitiveNames.has(name) ?? true,
+    };
+  }
+
+  /** Frames are being held for a catalog lookup: stop reading the upstream. */
+  get holding(): boolean {
+    return this.#holding;
+  }
+
+  // ---- client → upstream ------------------------------------------------------------------
+
+  /** A masking refusal for `text`, as the gate's Deny, or undefined. */
+  refusal(text: string): Deny | undefined {
+    const analysis = this.#analyze(text, this.#o.catalog.snapshot);
+    const refusal = analysis?.refusal;
+    if (!refusal) return undefined;
+    const userMessage = `blocked by airlock: ${refusal.rule}: ${refusal.reason}`;
+    return {
+      outcome: 'deny',
+      rule: refusal.rule,
+      error: new AirlockError('ERR_POLICY_DENIED', userMessage, {
+        userMessage,
+        detail: `rule: ${refusal.rule}`,
+      }),
+    };
+  }
+
+  /** Bytes just queued for the upstream (whole messages): tracked to know what each answer belongs to. */
+  readonly tap = (bytes: Buffer): void => {
+    this.#tap.parse(bytes, this.#onFrontend);
+  };
+
+  readonly #onFrontend = (frame: Frame): void => {
+    switch (frame.code) {
+      case FrontendCode.Query: {
+        const m = decodeFrontend(frame);
+        if (m.name !== 'query') return;
+        this.#noteDefinitions(m.text);
+        this.#fifo.push({ kind: 'query', text: m.text, index: 0 });
+        return;
+      }
+      case FrontendCode.Parse: {
+        const m = decodeFrontend(frame);
+        if (m.name !== 'parse') return;
+        this.#statements.set(m.statement, m.text);
+        this.#statementPlans.delete(m.statement);
+        this.#noteDefinitions(m.text);
+        this.#fifo.push({ kind: 'parse' });
+        return;
+      }
+      case FrontendCode.Bind: {
+        const m = decodeFrontend(frame);
+        if (m.name !== 'bind') return;
+        this.#portals.set(m.portal, {
+          text: this.#statements.get(m.statement) ?? '',
+          statement: m.statement,
+          resultFormats: [...m.resultFormats],
+        });
+        this.#fifo.push({ kind: 'bind' });
+        return;
+      }
+      case FrontendCode.Describe: {
+        const m = decodeFrontend(frame);
+        if (m.name === 'describe') this.#fifo.push({ kind: 'describe', target: m.kind, name: m.target });
+        return;
+      }
+      case FrontendCode.Execute: {
+        const m = decodeFrontend(frame);
+        if (m.name === 'execute') this.#fifo.push({ kind: 'execute', portal: m.portal });
+        return;
+      }
+      case FrontendCode.Close:
+        this.#fifo.push({ kind: 'close' });
+        return;
+      case FrontendCode.Sync:
+        this.#fifo.push({ kind: 'sync' });
+        return;
+      default:
+        return;
+    }
+  };
+
+  /** Cursors and SQL prepared statements: remember whether what they will return reads masked data. */
+  #noteDefinitions(text: string): void {
+    const analysis = this.#analyze(text, this.#o.catalog.snapshot);
+    for (const s of analysis?.statements ?? []) {
+      if (s.defines?.kind === 'cursor') this.#cursors.set(s.defines.name, s.defines.touches);
+      if (s.defines?.kind === 'prepared') this.#prepared.set(s.defines.name, s.defines.touches);
+    }
+  }
+
+  // ---- upstream → client ------------------------------------------------------------------
+
+  /** Copies `frame` while a lookup runs. */
+  hold(frame: Frame): void {
+    this.#held.push(frame.detach());
+  }
+
+  /** The held frames, in order, to replay now. */
+  takeHeld(): Frame[] {
+    const held = this.#held;
+    this.#held = [];
+    return held;
+  }
+
+  /** Rewrites one upstream frame: new bytes, undefined (forward as is) or HOLD (held; replayed later). */
+  rewrite(frame: Frame): Rewrite {
+    try {
+      return this.#rewrite(frame);
+    } catch (err) {
+      // Whatever failed, the message is not sent: the relay ends the session with this error.
+      const cause = toAirlockError(err, 'ERR_MASKING_FAILED');
+      throw cause.code === 'ERR_MASKING_FAILED'
+        ? cause
+        : new AirlockError('ERR_MASKING_FAILED', `masking failed: ${cause.message}`, { cause });
+    }
+  }
+
+  #rewrite(frame: Frame): Rewrite {
+    switch (frame.code) {
+      case BackendCode.DataRow:
+        return this.#dataRow(frame);
+      case BackendCode.RowDescription:
+        return this.#rowDescription(frame);
+      case BackendCode.CopyData:
+        return this.#copyData(frame);
+      case BackendCode.CommandComplete: {
+        const m = decodeBackend(frame);
+        if (m.name === 'commandComplete' && DDL_TAG.test(m.tag)) this.#o.catalog.invalidate();
+        this.#endResult();
+        return undefined;
+      }
+      case BackendCode.EmptyQueryResponse:
+        this.#endResult();
+        return undefined;
+      case BackendCode.PortalSuspended:
+        if (this.#peek()?.kind === 'execute') this.#shift();
+        return undefined;
+      case BackendCode.ParseComplete:
+      case BackendCode.BindComplete:
+      case BackendCode.CloseComplete:
+        this.#shift();
+        return undefined;
+      case BackendCode.NoData:
+        if (this.#peek()?.kind === 'describe') this.#shift();
+        return undefined;
+      case BackendCode.CopyOutResponse:
+      case BackendCode.CopyBothResponse:
+        return this.#copyOut(frame);
+      case BackendCode.CopyDone:
+        this.#copyPlan = undefined;
+        return undefined;
+      case BackendCode.ErrorResponse:
+        this.#onError();
+        return this.#notice(frame);
+      case BackendCode.NoticeResponse:
+        return this.#notice(frame);
+      case BackendCode.NotificationResponse: {
+        const m = decodeBackend(frame);
+        if (m.name !== 'notificationResponse') return undefined;
+        return rewriteNotification(m.processId, m.channel, m.payload, this.#notices);
+      }
+      case BackendCode.FunctionCallResponse:
+        // FunctionCall is always refused; a result would be unmasked.
+        throw new AirlockError(
+          'ERR_MASKING_FAILED',
+          'unexpected FunctionCallResponse on a masked connection',
+        );
+      case BackendCode.ReadyForQuery:
+        this.#onReady();
+        return undefined;
+      default:
+        return undefined;
+    }
+  }
+
+  /** Adds the counts since the last result to `result` (per command, in answer order). */
+  withCounts(result: CommandResult): CommandResult {
+    const masked = this.#counts.take();
+    return masked ? { ...result, masked } : result;
+  }
+
+  close(): void {
+    this.#held = [];
+  }
+
+  // ---- the FIFO ---------------------------------------------------------------------------
+
+  #peek(): Expect | undefined {
+    return this.#fifo[this.#head];
+  }
+
+  #shift(): void {
+    if (this.#head < this.#fifo.length) this.#head++;
+    if (this.#head > 64 && this.#head * 2 > this.#fifo.length) {
+      this.#fifo = this.#fifo.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+
+  #endResult(): void {
+    this.#queryPlan = undefined;
+    this.#copyPlan = undefined;
+    const head = this.#peek();
+    if (head?.kind === 'query') head.index++;
+    else if (head?.kind === 'execute') this.#shift();
+  }
+
+  #onError(): void {
+    this.#queryPlan = undefined;
+    this.#copyPlan = undefined;
+    // Extended protocol: the server skips to the Sync.
+    for (let head = this.#peek(); head && head.kind !== 'sync' && head.kind !== 'query'; head = this.#peek())
+      this.#shift();
+  }
+
+  #onReady(): void {
+    this.#queryPlan = undefined;
+    this.#copyPlan = undefined;
+    for (let head = this.#peek(); head; head = this.#peek()) {
+      this.#shift();
+      if (head.kind === 'sync' || head.kind === 'query') break;
+    }
+  }
+
+  // ---- rows -------------------------------------------------------------------------------
+
+  /** The snapshot to decide with now, or undefined after starting a refresh (the frame is held). */
+  #freshSnapshot(frame: Frame, oids: readonly number[]): CatalogSnapshot | undefined {
+    const snapshot = this.#o.catalog.fresh();
+    if (snapshot && oids.every((oid) => oid <= snapshot.maxOid)) return snapshot;
+    this.hold(frame);
+    this.#holding = true;
+    this.#o.catalog.refresh().then(
+      () => {
+        this.#holding = false;
+        this.#o.onReady();
+      },
+      (err: unknown) => {
+        this.#holding = false;
+        this.#o.onReady(toAirlockError(err, 'ERR_MASKING_FAILED'));
+      },
+    );
+    return undefined;
+  }
+
+  #rowDescription(frame: Frame): Rewrite {
+    const m = decodeBackend(frame);
+    if (m.name !== 'rowDescription') return undefined;
+    const fields = m.fields;
+    const snapshot = this.#freshSnapshot(
+      frame,
+      fields.map((f) => f.tableOid),
+    );
+    if (!snapshot) return HOLD;
+    const head = this.#peek();
+    const typeOids = fields.map((f) => f.typeOid);
+    if (head?.kind === 'query') {
+      const actions = planColumns(fields, this.#shape(head.text, head.index, snapshot), snapshot);
+      this.#queryPlan = makePlan(
+        actions,
+        typeOids,
+        fields.map((f) => f.format),
+        this.#content !== undefined,
+      );
+      return rewriteRowDescription(fields, actions);
+    }
+    if (head?.kind === 'describe') {
+      this.#shift();
+      if (head.target === 'S') {
+        const actions = planColumns(
+          fields,
+          this.#shape(this.#statements.get(head.name) ?? '', 0, snapshot),
+          snapshot,
+        );
+        this.#statementPlans.set(head.name, { actions, typeOids });
+        return rewriteRowDescription(fields, actions);
+      }
+      const portal = this.#portals.get(head.name);
+      const actions = planColumns(fields, this.#shape(portal?.text ?? '', 0, snapshot), snapshot);
+      if (portal)
+        portal.plan = makePlan(
+          actions,
+          typeOids,
+          fields.map((f) => f.format),
+          this.#content !== undefined,
+        );
+      return rewriteRowDescription(fields, actions);
+    }
+    // A RowDescription nobody asked for (FETCH inside an Execute of a SQL-level statement, ...):
+    // everything computed counts as derived.
+    const actions = planColumns(fields, undefined, snapshot);
+    this.#queryPlan = makePlan(
+      actions,
+      typeOids,
+      fields.map((f) => f.format),
+      this.#content !== undefined,
+    );
+    return rewriteRowDescription(fields, actions);
+  }
+
+  #dataRow(frame: Frame): Rewrite {
+    const plan = this.#currentPlan();
+    if (plan.idle) return undefined;
+    const m = decodeBackend(frame);
+    if (m.name !== 'dataRow') return undefined;
+    return rewriteDataRow(m.values, plan, this.#values);
+  }
+
+  #currentPlan(): RowPlan {
+    const head = this.#peek();
+    if (head?.kind === 'execute') {
+      const portal = this.#portals.get(head.portal);
+      if (portal?.plan) return portal.plan;
+      const described = portal ? this.#statementPlans.get(portal.statement) : undefined;
+      if (portal && described) {
+        portal.plan = makePlan(
+          described.actions,
+          described.typeOids,
+          bindFormats(portal.resultFormats, described.actions.length),
+          this.#content !== undefined,
+        );
+        return portal.plan;
+      }
+    } else if (this.#queryPlan) return this.#queryPlan;
+    throw new AirlockError(
+      'ERR_MASKING_FAILED',
+      'a DataRow arrived without a row description Airlock saw (masking needs Describe before Execute)',
+    );
+  }
+
+  /** The shape of statement `index` of `text`, with cursors and prepared names resolved. */
+  #shape(text: string, index: number, snapshot: CatalogSnapshot): StatementShape | undefined {
+    const shape = this.#analyze(text, snapshot)?.statements[index];
+    if (!shape?.reads) return shape;
+    const touches =
+      shape.reads.kind === 'cursor'
+        ? this.#cursors.get(shape.reads.name)
+        : this.#prepared.get(shape.reads.name);
+    return { ...shape, touches: touches ?? true };
+  }
+
+  #analyze(text: string, snapshot: CatalogSnapshot | undefined): SqlMasking | undefined {
+    if (snapshot !== this.#analysisSnapshot) {
+      this.#analyses.clear();
+      this.#analysisSnapshot = snapshot;
+    }
+    let analysis = this.#analyses.get(text);
+    if (analysis) return analysis;
+    const ctx: AnalysisContext = {
+      sensitiveNames: snapshot?.sensitiveNames ?? new Set(),
+      viewNames: snapshot?.viewNames ?? new Set(),
+      maskedColumnNames: new Set([
+        ...(snapshot?.maskedColumnNames ?? []),
+        ...this.#o.masking.columns.map((c) => c.column).filter((c) => c !== '*'),
+      ]),
+      onDerived: this.#o.masking.onDerived,
+      denyPredicates: this.#o.masking.denyPredicates,
+      detects: this.#content !== undefined,
+    };
+    analysis = analyzeSql(text, ctx, this.#masksColumns);
+    if (this.#analyses.size > 256) this.#analyses.clear();
+    this.#analyses.set(text, analysis);
+    return analysis;
+  }
+
+  // ---- COPY, notices ----------------------------------------------------------------------
+
+  #copyOut(frame: Frame): Rewrite {
+    const m = decodeBackend(frame);
+    if (m.name !== 'copyOutResponse' && m.name !== 'copyBothResponse') return undefined;
+    const snapshot = this.#freshSnapshot(frame, []);
+    if (!snapshot) return HOLD;
+    const head = this.#peek();
+    const shape = head?.kind === 'query' ? this.#shape(head.text, head.index, snapshot) : undefined;
+    const binary = m.format !== 0 || m.columnFormats.some((f) => f !== 0);
+    if (shape?.copy && !binary) {
+      this.#copyPlan = {
+        format: shape.copy.format,
+        header: shape.copy.header,
+        actions: copyActions(shape, snapshot),
+        rows: 0,
+      };
+      return undefined;
+    }
+    // Not a plain relation in text or CSV: fine only when it reads nothing masked and no content check is due.
+    if (shape && !shape.touches && !this.#content) return undefined;
+    throw new AirlockError(
+      'ERR_MASKING_FAILED',
+      'a COPY result Airlock cannot mask (its format or shape) was not sent',
+    );
+  }
+
+  #copyData(frame: Frame): Rewrite {
+    const plan = this.#copyPlan;
+    if (!plan) return undefined;
+    if (!plan.actions && !this.#content) return undefined;
+    return rewriteCopyData(frame.buffer.subarray(frame.bodyStart, frame.end), plan, this.#values);
+  }
+
+  #notice(frame: Frame): Rewrite {
+    const m = decodeBackend(frame);
+    if (m.name !== 'errorResponse' && m.name !== 'noticeResponse') return undefined;
+    return rewriteNotice(frame.code, m.fields.all, this.#notices);
+  }
+}
+
+/** Column actions of `COPY relation [(columns)]` from the snapshot (by name; any schema when unqualified). */
+function copyActions(shape: StatementShape, snapshot: CatalogSnapshot): ColumnAction[] | undefined {
+  const copy = shape.copy!;
+  const relations = [...snapshot.masked.values()].filter(
+    (r) => r.table === copy.table && (copy.schema === undefined || r.schema === copy.schema),
+  );
+  if (relations.length === 0) return undefined;
+  const names = copy.columns ?? relations[0]!.attributes.map((a) => a.name);
+  return names.map((name): ColumnAction => {
+    for (const r of relations) {
+      for (const column of r.columns.values()) {
+        if (column.name === name)
+          return { kind: 'strategy', strategy: column.strategy, label: `${r.table}.${name}` };
+      }
+    }
+    return { kind: 'pass' };
+  });
+}
+
+/** A Frame over bytes Airlock built (a rewritten message), for the decoders. */
+export function frameOf(bytes: Buffer): Frame {
+  const frame = new Frame();
+  frame.buffer = bytes;
+  frame.start = 0;
+  frame.end = bytes.length;
+  frame.bodyStart = 5;
+  frame.code = bytes[0]!;
+  frame.stable = true;
+  return frame;
+}

@@ -1,0 +1,342 @@
+/**
+ * Masking end to end: a real PostgreSQL behind Airlock with `customers(id, name, email, card_number,
+ * ssn, phone)` and masking rules on four columns. Every exfiltration attempt (aliases, functions,
+ * casts, concatenation, reverse, encodings, json/xml/array builders, UNION, CTEs, views, cursors,
+ * COPY, constraint errors, NOTIFY, binary results) runs through psql (simple protocol) and through
+ * node-postgres (extended protocol, text and binary results); no response may contain a raw value in
+ * any recoverable form: as is, upper-cased, reversed, base64, hex, or (for numbers) digits only.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { after, before, describe, test } from 'node:test';
+import pg from 'pg';
+import { type AirlockHarness, startAirlock } from '../harness/airlock.js';
+
+const MASKED = `  - name: masked
+    type: postgres
+    host: 127.0.0.1
+    port: PORT
+    database: app
+    user: app
+    password: { file: ./app-password }
+    access: [group:agents]
+    masking:
+      columns:
+        customers.email: email
+        customers.card_number: partial
+        public.customers.ssn: redact
+        customers.phone: hash
+      detect: [EMAIL, CREDIT_CARD, SSN]
+      onDerived: redact
+      hashKey: { value: e2e-mask-key }
+`;
+
+const ROWS = [
+  [1, 'Alice Wonder', 'alice.wonder@example.com', '4111111111111111', '123-45-6789', '+1 415 555 0132'],
+  [2, 'Bob Builder', 'bob.builder@example.org', '5500005555555559', '234-56-7891', '+1 212 555 0187'],
+] as const;
+
+const SETUP = `
+create table customers (id int primary key, name text not null, email text unique, card_number text,
+  ssn text check (ssn <> 'none'), phone text);
+${ROWS.map((r) => `insert into customers values (${r[0]}, '${r[1]}', '${r[2]}', '${r[3]}', '${r[4]}', '${r[5]}');`).join('\n')}
+create table notes (id serial primary key, body text);
+create view v_contacts as select id, email as contact from customers;
+create view v_names as select id, name from customers;
+create view v_rows as select c from customers c;
+analyze customers;
+`;
+
+/** Every recoverable form of every raw value. */
+const FORMS: string[] = (() => {
+  const forms = new Set<string>();
+  for (const row of ROWS) {
+    for (const raw of row.slice(2) as string[]) {
+      forms.add(raw);
+      forms.add(raw.toUpperCase());
+      forms.add([...raw].reverse().join(''));
+      forms.add(Buffer.from(raw).toString('base64').replace(/=+$/, ''));
+      forms.add(Buffer.from(raw).toString('hex'));
+      const digits = raw.replace(/\D/g, '');
+      if (digits.length >= 9) forms.add(digits);
+      // The local part of an email alone identifies the person.
+      if (raw.includes('@')) forms.add(raw.split('@')[0]!);
+    }
+  }
+  return [...forms];
+})();
+
+function leaks(text: string): string[] {
+  const flat = text.replace(/\s+/g, ' ');
+  const digitsOnly = text.replace(/\D/g, '');
+  return FORMS.filter(
+    (f) => text.includes(f) || flat.includes(f) || (/^\d+$/.test(f) && digitsOnly.includes(f)),
+  );
+}
+
+/** Exfiltration attempts, each one statement text (psql may run several separated by ;). */
+const ATTEMPTS: readonly string[] = [
+  'select * from customers',
+  'select email, card_number, ssn, phone from customers',
+  'select email as e, ssn as s from customers',
+  'select c.email from customers c',
+  'select x.e from (select email as e from customers) x',
+  'with t as (select email, ssn from customers) select * from t',
+  'with t as (select email from customers) select upper(email) from t',
+  'select upper(email) from customers',
+  'select lower(ssn) from customers',
+  'select email::varchar(200) from customers',
+  'select cast(card_number as bigint) from customers',
+  'select card_number::numeric + 0 from customers',
+  "select email || '' from customers",
+  "select concat(ssn, '!') from customers",
+  "select format('%s', phone) from customers",
+  'select reverse(email) from customers',
+  'select reverse(card_number) from customers',
+  "select encode(convert_to(email, 'UTF8'), 'base64') from customers",
+  "select encode(convert_to(ssn, 'UTF8'), 'hex') from customers",
+  "select encode(email::bytea, 'escape') from customers",
+  'select md5(ssn) = md5(ssn), substr(ssn, 1, 3) from customers',
+  'select substring(card_number from 1 for 8), right(card_number, 8) from customers',
+  "select translate(ssn, '0123456789', 'abcdefghij') from customers",
+  "select replace(email, '@', ' at ') from customers",
+  'select split_part(email, chr(64), 1) from customers',
+  'select row_to_json(c) from customers c',
+  'select to_json(c.*) from customers c',
+  "select json_build_object('e', email) from customers",
+  'select jsonb_agg(ssn) from customers',
+  'select json_agg(c) from customers c',
+  'select array_agg(card_number) from customers',
+  'select array[email, ssn] from customers',
+  "select string_agg(email, ',') from customers",
+  'select xmlelement(name e, email) from customers',
+  'select xmlforest(email, ssn) from customers',
+  "select query_to_xml('select * from customers', true, false, '')",
+  "select table_to_xml('customers', true, false, '')",
+  'select c::text from customers c',
+  'select (c).email from customers c',
+  'select c from customers c',
+  'select row(email, ssn) from customers',
+  'select name from customers union select email from customers',
+  'select name, id from customers union all select ssn, id from customers',
+  'select email from customers intersect select email from customers',
+  'select case when id = 1 then email else ssn end from customers',
+  'select coalesce(email, name) from customers',
+  'select greatest(email, name) from customers',
+  'select (select email from customers limit 1)',
+  'select array(select ssn from customers)',
+  'select max(email), min(card_number) from customers',
+  'select * from v_contacts',
+  'select upper(contact) from v_contacts',
+  'select * from v_rows',
+  'select * from customers natural join customers c2',
+  'select * from (values (1)) v(x) cross join lateral (select email from customers) s',
+  'begin; declare cur cursor for select email, ssn from customers; fetch all from cur; commit',
+  'begin; declare cur2 cursor for select upper(email) from customers; fetch all from cur2; commit',
+  'prepare p1 as select email from customers; execute p1; deallocate p1',
+  'prepare p2 as select upper(ssn) from customers; execute p2; deallocate p2',
+  'copy customers to stdout',
+  'copy customers (email, ssn) to stdout with (format csv, header)',
+  'copy (select email from customers) to stdout',
+  "copy customers to '/tmp/airlock-masking-leak.txt'",
+  'copy customers to stdout with (format binary)',
+  'create table stolen as select * from customers',
+  'select * into stolen2 from customers',
+  'insert into notes (body) select email from customers',
+  'insert into notes (body) values ((select ssn from customers limit 1))',
+  'update notes set body = (select card_number from customers limit 1)',
+  'create view v_steal as select email from customers',
+  'create materialized view mv_steal as select email from customers',
+  "select pg_notify('leak', email) from customers",
+  "listen leak; select set_config('app.x', ssn, false) from customers; show app.x",
+  'select email::int from customers',
+  'select ssn::date from customers',
+  'select card_number::uuid from customers',
+  "update customers set ssn = 'none' where id = 1",
+  'update customers set name = null where id = 1',
+  "insert into customers values (3, 'Eve', 'alice.wonder@example.com', null, null, null)",
+  'insert into customers select id, name, email, card_number, ssn, phone from customers',
+  "do $$ begin raise notice '%', (select email from customers limit 1); end $$",
+  "select * from pg_stats where tablename = 'customers'",
+  'select most_common_vals::text from pg_stats',
+  'alter table customers rename column email to contact_email',
+  "select email from customers where email like 'alice%'",
+  'explain (verbose, costs off) select email from customers',
+  'select ssn from customers order by ssn',
+  'select email, count(*) from customers group by email',
+];
+
+describe('masking through Airlock to a real PostgreSQL', () => {
+  let h: AirlockHarness;
+  let token: string;
+
+  before(async () => {
+    h = await startAirlock({ extraConnections: MASKED, upstreamPortPlaceholder: 'PORT' });
+    await h.cluster.psql(`set role app; ${SETUP}`, 'app');
+    token = await h.server.createToken({ name: 'masking-agent', groups: ['agents'] });
+  });
+  after(async () => {
+    await h?.stop();
+  });
+
+  function psql(sql: string): Promise<{ code: number | null; out: string }> {
+    const addr = h.server.addresses.postgres!;
+    const child = execFile(
+      'psql',
+      ['-X', '-A', '-c', sql, `host=${addr.host} port=${addr.port} dbname=masked user=x sslmode=disable`],
+      { env: { ...process.env, PGPASSWORD: token, PGOPTIONS: '-c statement_timeout=5000' }, timeout: 15_000 },
+    );
+    child.stdin?.end();
+    let out = '';
+    child.stdout?.on('data', (c: Buffer) => {
+      out += c;
+    });
+    child.stderr?.on('data', (c: Buffer) => {
+      out += c;
+    });
+    return new Promise((resolve) => child.on('close', (code) => resolve({ code, out })));
+  }
+
+  test('control: without masking (connection appdb) the same query leaks, so the leak check can fail', async () => {
+    const client = new pg.Client({ connectionString: h.url(token, 'appdb') });
+    await client.connect();
+    try {
+      const r = await client.query('select email, card_number, ssn, phone from customers');
+      assert.ok(leaks(JSON.stringify(r.rows)).length >= 8);
+      const { out } = await psql('select reverse(email) from customers');
+      assert.deepEqual(leaks(out), []); // through the masked connection
+    } finally {
+      await client.end();
+    }
+  });
+
+  test('unmasked columns pass; masked columns come back masked, re-typed to text', async () => {
+    const client = new pg.Client({ connectionString: h.url(token, 'masked') });
+    await client.connect();
+    try {
+      const r = await client.query(
+        'select id, name, email, card_number, ssn, phone from customers order by id',
+      );
+      assert.equal(r.rows[0].id, 1);
+      assert.equal(r.rows[0].name, 'Alice Wonder');
+      for (const row of r.rows)
+        for (const col of ['email', 'card_number', 'ssn', 'phone']) assert.equal(typeof row[col], 'string');
+      assert.deepEqual(leaks(JSON.stringify(r.rows)), []);
+      // hash: the same input gives the same output (joins still work).
+      const again = await client.query('select phone from customers order by id');
+      assert.equal(again.rows[0].phone, r.rows[0].phone);
+      // Binary results (pg prepared statement with binary: true): id decodes as int, masked values as text.
+      const bin = await client.query({
+        text: 'select id, email, ssn from customers where id = $1',
+        values: [1],
+        binary: true,
+      } as pg.QueryConfig);
+      assert.equal(bin.rows[0].id, 1);
+      assert.equal(typeof bin.rows[0].email, 'string');
+      assert.deepEqual(leaks(JSON.stringify(bin.rows)), []);
+    } finally {
+      await client.end();
+    }
+  });
+
+  test('refusals come back as 42501 with a masking rule name', async () => {
+    const client = new pg.Client({ connectionString: h.url(token, 'masked') });
+    await client.connect();
+    try {
+      await assert.rejects(
+        client.query('create table stolen as select * from customers'),
+        (err: Error & { code?: string }) => {
+          assert.equal(err.code, '42501');
+          assert.match(err.message, /^blocked by airlock: masking-export: /);
+          return true;
+        },
+      );
+      await assert.rejects(client.query('select * from pg_stats'), /masking-statistics/);
+    } finally {
+      await client.end();
+    }
+  });
+
+  test(`${ATTEMPTS.length} exfiltration attempts through psql never return a raw value`, async () => {
+    assert.ok(ATTEMPTS.length >= 60);
+    const found: string[] = [];
+    for (const sql of ATTEMPTS) {
+      const { out } = await psql(sql);
+      if (process.env.MASKING_E2E_DEBUG)
+        console.log(`${sql}\n   => ${out.replace(/\s+/g, ' ').slice(0, 300)}`);
+      const hit = leaks(out);
+      if (hit.length > 0) found.push(`${sql}\n  leaked ${hit.join(', ')}\n  ${out.slice(0, 400)}`);
+    }
+    assert.deepEqual(found, []);
+  });
+
+  test(`${ATTEMPTS.length} exfiltration attempts through node-postgres (text and binary) never return a raw value`, async () => {
+    const client = new pg.Client({ connectionString: h.url(token, 'masked') });
+    await client.connect();
+    const notifications: string[] = [];
+    client.on('notification', (n) => notifications.push(JSON.stringify(n)));
+    client.on('notice', (n) => notifications.push(JSON.stringify({ ...n, message: n.message })));
+    const found: string[] = [];
+    try {
+      for (const sql of ATTEMPTS) {
+        // Extended protocol takes one statement; psql above covered the multi-statement texts.
+        if (sql.includes(';')) continue;
+        for (const binary of [false, true]) {
+          let out = '';
+          try {
+            const r = await client.query({ text: sql, values: [], binary } as pg.QueryConfig);
+            out = JSON.stringify(r.rows, (_, v) => (typeof v === 'bigint' ? String(v) : v));
+          } catch (err) {
+            const e = err as Record<string, unknown>;
+            out = JSON.stringify({
+              message: e.message,
+              detail: e.detail,
+              hint: e.hint,
+              where: e.where,
+              code: e.code,
+            });
+          }
+          await client.query('rollback').catch(() => {});
+          const hit = leaks(out);
+          if (hit.length > 0)
+            found.push(
+              `${binary ? 'binary' : 'text'}: ${sql}\n  leaked ${hit.join(', ')}\n  ${out.slice(0, 400)}`,
+            );
+        }
+      }
+      const hit = leaks(notifications.join('\n'));
+      if (hit.length > 0) found.push(`notices/notifications leaked ${hit.join(', ')}`);
+    } finally {
+      await client.end().catch(() => {});
+    }
+    assert.deepEqual(found, []);
+  });
+
+  test('the database was not changed by refused attempts, and masking is audited by count', async () => {
+    const tables = await h.cluster.psql(
+      "select string_agg(relname, ',' order by relname) from pg_class where relname in ('stolen', 'stolen2', 'v_steal', 'mv_steal')",
+      'app',
+    );
+    assert.equal(tables.trim(), '');
+    const notes = await h.cluster.psql('select count(*) from notes', 'app');
+    assert.equal(notes.trim(), '0');
+    const client = new pg.Client({ connectionString: h.url(token, 'masked') });
+    await client.connect();
+    await client.query('select email from customers');
+    await client.end();
+    // The journal (drained to the store) records counts, never values.
+    await new Promise((r) => setTimeout(r, 400));
+    const audit = await h.cli(['audit', 'search', '--connection', 'masked', '--json']);
+    assert.match(audit.stdout, /"customers\.email":\s*2/);
+    // Statement texts are what the client typed (an INSERT attempt carries a raw value itself).
+    const hits = leaks(audit.stdout.replace(/"text":\s*"(?:[^"\\]|\\.)*"/g, ''));
+    if (hits.length > 0)
+      console.log(
+        audit.stdout
+          .split('\n')
+          .filter((l) => leaks(l).length > 0)
+          .join('\n'),
+      );
+    assert.deepEqual(hits, []);
+  });
+});
