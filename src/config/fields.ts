@@ -5,6 +5,7 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import type { ListenAddress } from '../core/config.js';
+import type { ScopeName } from '../core/connection.js';
 import type { PrincipalRef } from '../core/identity.js';
 import { type DescribeOptions, type Findings, keyPath, type YamlMap } from './problems.js';
 
@@ -87,4 +88,52 @@ export function principalList(findings: Findings, value: unknown, path: string):
 /** Resolves `path` against the config file's folder (absolute paths stay as they are). */
 export function resolveFrom(baseDir: string, path: string): string {
   return isAbsolute(path) ? path : resolve(baseDir, path);
+}
+
+const SCOPES: readonly ScopeName[] = ['read', 'write', 'admin'];
+
+/**
+ * A connection's `access` list: `group:NAME` / `user:SUBJECT` (scope admin) or `{who, scope}` with
+ * scope read, write or admin. Returns the principals and the scopes of those not admin.
+ */
+export function accessList(
+  findings: Findings,
+  value: unknown,
+  path: string,
+): { refs: PrincipalRef[]; scopes: Partial<Record<PrincipalRef, ScopeName>> } {
+  const refs: PrincipalRef[] = [];
+  const scopes: Partial<Record<PrincipalRef, ScopeName>> = {};
+  if (value === undefined || value === null) return { refs, scopes };
+  if (!Array.isArray(value)) {
+    findings.expected(path, 'a list of "group:NAME", "user:SUBJECT" or {who, scope}', value);
+    return { refs, scopes };
+  }
+  value.forEach((item, index) => {
+    const where = keyPath(path, index);
+    if (typeof item === 'string' && PRINCIPAL.test(item.trim())) {
+      refs.push(item.trim() as PrincipalRef);
+      return;
+    }
+    if (typeof item === 'object' && item !== null && !Array.isArray(item)) {
+      const entry = item as Record<string, unknown>;
+      const extra = Object.keys(entry).filter((key) => key !== 'who' && key !== 'scope');
+      if (extra.length > 0) findings.problem(where, `unknown key ${extra.join(', ')} (expected who, scope)`);
+      const who = entry.who;
+      if (typeof who !== 'string' || !PRINCIPAL.test(who.trim())) {
+        findings.expected(keyPath(where, 'who'), '"group:NAME" or "user:SUBJECT"', who);
+        return;
+      }
+      const scope = entry.scope ?? 'admin';
+      if (!SCOPES.includes(scope as ScopeName)) {
+        findings.expected(keyPath(where, 'scope'), 'read, write or admin', scope);
+        return;
+      }
+      const ref = who.trim() as PrincipalRef;
+      refs.push(ref);
+      if (scope !== 'admin') scopes[ref] = scope as ScopeName;
+      return;
+    }
+    findings.expected(where, '"group:NAME", "user:SUBJECT" or {who, scope}', item);
+  });
+  return { refs, scopes };
 }

@@ -1,0 +1,228 @@
+/**
+ * @module The review gate's admin surface (grants, JIT requests, approvals), one interface for both
+ * ways the CLI works: `LocalReviewAdmin` on the store (the API's routes use it too, as the caller),
+ * `HttpReviewAdmin` through the REST API as the identity of a token. Kept apart from
+ * `AdminService` so each capability's surface stays small.
+ */
+import { AirlockError, type ErrorCode, errorCatalog } from '../core/errors.js';
+import { type Identity, matchesPrincipal, type PrincipalRef } from '../core/identity.js';
+import { parseScope } from '../reviews/scopes.js';
+import type { ReviewService } from '../reviews/service.js';
+import type { ApprovalRequestView, GrantView, RequestStatus } from '../reviews/types.js';
+import { requireRole } from './roles.js';
+import type { RoleResolver } from './service.js';
+
+/** Input for a new grant. */
+export interface CreateGrantRequest {
+  readonly connection: string;
+  /** `user:SUBJECT` or `group:NAME`. */
+  readonly principal: string;
+  /** `read`, `write`, `admin` or a comma list of actions. */
+  readonly scope: string;
+  readonly reason: string;
+  readonly ttlMs?: number;
+}
+
+/** Input for a JIT access request. */
+export interface AccessRequest {
+  readonly connection: string;
+  readonly scope: string;
+  readonly reason: string;
+  readonly ttlMs: number;
+}
+
+/** Everything the CLI and API do with grants and approvals, as the acting identity. */
+export interface ReviewAdmin {
+  createGrant(input: CreateGrantRequest): Promise<GrantView>;
+  listGrants(filter: { connection?: string; all?: boolean }): Promise<GrantView[]>;
+  revokeGrant(id: string): Promise<GrantView>;
+  requestAccess(input: AccessRequest): Promise<ApprovalRequestView>;
+  listApprovals(status?: RequestStatus): Promise<ApprovalRequestView[]>;
+  showApproval(id: number): Promise<ApprovalRequestView>;
+  decide(
+    id: number,
+    decision: 'approve' | 'deny',
+    reason?: string,
+    windowMs?: number,
+  ): Promise<ApprovalRequestView>;
+  /** Waits up to `timeoutMs` for a decision; returns the request as it is then. */
+  waitApproval(id: number, timeoutMs: number): Promise<ApprovalRequestView>;
+}
+
+const PRINCIPAL = /^(user|group):\S+$/;
+
+/** On the store, as `actor`. */
+export class LocalReviewAdmin implements ReviewAdmin {
+  readonly #service: ReviewService;
+  readonly #actor: Identity;
+  readonly #roles: RoleResolver;
+
+  constructor(service: ReviewService, actor: Identity, roles: RoleResolver) {
+    this.#service = service;
+    this.#actor = actor;
+    this.#roles = roles;
+  }
+
+  async createGrant(input: CreateGrantRequest): Promise<GrantView> {
+    requireRole(this.#roles(this.#actor), ['admin'], 'creating grants');
+    this.#service.connection(input.connection);
+    if (!PRINCIPAL.test(input.principal)) {
+      throw new AirlockError('ERR_BAD_REQUEST', `principal ${input.principal}`, {
+        userMessage: `expected --identity SUBJECT or --group NAME, received "${input.principal}"`,
+      });
+    }
+    return this.#service.grants.create(
+      {
+        connection: input.connection,
+        principal: input.principal as PrincipalRef,
+        scope: parseScope(input.scope),
+        reason: input.reason,
+        ...(input.ttlMs !== undefined ? { ttlMs: input.ttlMs } : {}),
+        source: 'grant',
+      },
+      this.#actor,
+    );
+  }
+
+  async listGrants(filter: { connection?: string; all?: boolean }): Promise<GrantView[]> {
+    requireRole(this.#roles(this.#actor), ['admin', 'auditor'], 'listing grants');
+    return this.#service.grants.list(filter);
+  }
+
+  async revokeGrant(id: string): Promise<GrantView> {
+    requireRole(this.#roles(this.#actor), ['admin'], 'revoking grants');
+    return this.#service.grants.revoke(id, this.#actor);
+  }
+
+  async requestAccess(input: AccessRequest): Promise<ApprovalRequestView> {
+    return this.#service.requestAccess(
+      this.#actor,
+      input.connection,
+      parseScope(input.scope),
+      input.reason,
+      input.ttlMs,
+    );
+  }
+
+  /** Admins and auditors see every request; others those they made or may decide. */
+  #visible(request: ApprovalRequestView): boolean {
+    if (this.#roles(this.#actor).length > 0) return true;
+    if (request.requester.subject === this.#actor.subject) return true;
+    return matchesPrincipal(this.#actor, request.waitingFor as PrincipalRef[]);
+  }
+
+  async listApprovals(status?: RequestStatus): Promise<ApprovalRequestView[]> {
+    return (await this.#service.list(status)).filter((r) => this.#visible(r));
+  }
+
+  async showApproval(id: number): Promise<ApprovalRequestView> {
+    const request = await this.#service.approvals.require(id);
+    if (!this.#visible(request)) {
+      throw new AirlockError('ERR_NOT_FOUND', `request ${id} hidden from ${this.#actor.subject}`, {
+        userMessage: `there is no approval request ${id}`,
+      });
+    }
+    return request;
+  }
+
+  decide(
+    id: number,
+    decision: 'approve' | 'deny',
+    reason?: string,
+    windowMs?: number,
+  ): Promise<ApprovalRequestView> {
+    return this.#service.decide(id, this.#actor, decision, reason, windowMs);
+  }
+
+  async waitApproval(id: number, timeoutMs: number): Promise<ApprovalRequestView> {
+    await this.showApproval(id);
+    return this.#service.wait(id, timeoutMs, new AbortController().signal);
+  }
+}
+
+/** Through the REST API, as the identity of `token`. */
+export class HttpReviewAdmin implements ReviewAdmin {
+  readonly #base: string;
+  readonly #token: string;
+
+  constructor(server: string, token: string) {
+    this.#base = server.replace(/\/+$/, '');
+    this.#token = token;
+  }
+
+  async #call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    let response: Response;
+    try {
+      response = await fetch(`${this.#base}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${this.#token}`,
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+    } catch (cause) {
+      throw new AirlockError('ERR_UPSTREAM_UNREACHABLE', `cannot reach ${this.#base}`, {
+        userMessage: `cannot reach the Airlock server at ${this.#base}`,
+        cause,
+      });
+    }
+    const text = await response.text();
+    const parsed = text ? (JSON.parse(text) as unknown) : undefined;
+    if (!response.ok) {
+      const problem = (parsed ?? {}) as { code?: string; title?: string; detail?: string };
+      const code = (
+        problem.code && problem.code in errorCatalog ? problem.code : 'ERR_INTERNAL'
+      ) as ErrorCode;
+      throw new AirlockError(code, problem.title ?? `HTTP ${response.status}`, {
+        userMessage: problem.title ?? `the server answered HTTP ${response.status}`,
+        ...(problem.detail ? { detail: problem.detail } : {}),
+      });
+    }
+    return parsed as T;
+  }
+
+  createGrant(input: CreateGrantRequest): Promise<GrantView> {
+    return this.#call('POST', '/api/v1/grants', input);
+  }
+
+  listGrants(filter: { connection?: string; all?: boolean }): Promise<GrantView[]> {
+    const q = new URLSearchParams();
+    if (filter.connection) q.set('connection', filter.connection);
+    if (filter.all) q.set('all', 'true');
+    const text = q.toString();
+    return this.#call('GET', `/api/v1/grants${text ? `?${text}` : ''}`);
+  }
+
+  revokeGrant(id: string): Promise<GrantView> {
+    return this.#call('POST', `/api/v1/grants/${encodeURIComponent(id)}/revoke`);
+  }
+
+  requestAccess(input: AccessRequest): Promise<ApprovalRequestView> {
+    return this.#call('POST', '/api/v1/approvals', input);
+  }
+
+  listApprovals(status?: RequestStatus): Promise<ApprovalRequestView[]> {
+    return this.#call('GET', `/api/v1/approvals${status ? `?status=${status}` : ''}`);
+  }
+
+  showApproval(id: number): Promise<ApprovalRequestView> {
+    return this.#call('GET', `/api/v1/approvals/${id}`);
+  }
+
+  decide(
+    id: number,
+    decision: 'approve' | 'deny',
+    reason?: string,
+    windowMs?: number,
+  ): Promise<ApprovalRequestView> {
+    return this.#call('POST', `/api/v1/approvals/${id}/${decision}`, {
+      ...(reason ? { reason } : {}),
+      ...(windowMs !== undefined ? { windowMs } : {}),
+    });
+  }
+
+  waitApproval(id: number, timeoutMs: number): Promise<ApprovalRequestView> {
+    return this.#call('GET', `/api/v1/approvals/${id}/wait?timeoutMs=${timeoutMs}`);
+  }
+}

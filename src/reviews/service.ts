@@ -1,0 +1,441 @@
+/**
+ * @module The review gate: what the Gate asks at session open (`admit`: grant or access entry,
+ * scope, review freshness) and when it must hold (`reviewSession` for a stale review,
+ * `approveCommand` for a guardrail `review:` verdict), plus the operations behind the CLI and API
+ * (grants, JIT requests, decisions, waiting). Held clients wait on one shared `ApprovalWaiter`.
+ */
+import { createHash } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { AuditLog } from '../audit/events.js';
+import { redactSecrets } from '../audit/redact.js';
+import type { Clock } from '../core/clock.js';
+import type { Command } from '../core/command.js';
+import type { Connection, ConnectionReviews, ScopeName } from '../core/connection.js';
+import type { Hold } from '../core/decision.js';
+import { AirlockError } from '../core/errors.js';
+import type { AccessReviews, ApprovalOutcome, ConnectionCatalog } from '../core/gate.js';
+import { type Identity, matchesPrincipal, type PrincipalRef, toIdentityRef } from '../core/identity.js';
+import type { Session, SessionAccess } from '../core/session.js';
+import type { Database } from '../store/schema.js';
+import { ApprovalStore, rootSubject } from './approvals.js';
+import { gatherEvidence } from './evidence.js';
+import { CertificationStore } from './freshness.js';
+import { GrantStore } from './grants.js';
+import { type ApprovalNotifier, SILENT_NOTIFIER } from './notifier.js';
+import type { ApprovalSettings } from './rules.js';
+import { isReadOnly, type ResolvedScope, scopeActions, scopeRank } from './scopes.js';
+import type { ApprovalRequestView, RequestStatus } from './types.js';
+import { ApprovalWaiter, type WaitEnd } from './waiter.js';
+
+/** What the review service needs. */
+export interface ReviewServiceDeps {
+  readonly db: Kysely<Database>;
+  readonly clock: Clock;
+  readonly audit: AuditLog;
+  readonly connections: () => ConnectionCatalog;
+  /** Approvers of JIT requests on connections without `reviews:` (the config's admins). */
+  readonly admins: () => readonly PrincipalRef[];
+  readonly notifier?: ApprovalNotifier;
+}
+
+/** Requests on connections without `reviews:` (JIT access) wait this long by default. */
+const DEFAULT_WAIT_MS = 3600_000;
+
+/** SHA-256 of a statement's text and parameters: what a command approval is bound to. */
+export function statementHash(text: string, parameters: readonly (string | null)[] | undefined): string {
+  return createHash('sha256')
+    .update(text)
+    .update('\0')
+    .update(JSON.stringify(parameters ?? []))
+    .digest('hex');
+}
+
+function heldError(request: ApprovalRequestView, end: WaitEnd<ApprovalRequestView>): AirlockError {
+  const detail = `request: ${request.id}`;
+  if (end.kind === 'decided' && end.request.status === 'denied') {
+    const reason = end.request.approvals.find((a) => a.decision === 'deny')?.reason;
+    const userMessage = `request ${request.id} was denied${reason ? `: ${reason}` : ''}`;
+    return new AirlockError('ERR_APPROVAL_DENIED', userMessage, { userMessage, detail });
+  }
+  if (end.kind === 'aborted') {
+    return new AirlockError('ERR_SESSION_TERMINATED', `held session for request ${request.id} ended`);
+  }
+  const userMessage = `no approver decided request ${request.id} in time (wait: airlock approvals wait ${request.id}, then retry)`;
+  return new AirlockError('ERR_APPROVAL_TIMEOUT', userMessage, { userMessage, detail });
+}
+
+/** The review gate over the store. One per process (server, or CLI with --config). */
+export class ReviewService implements AccessReviews {
+  readonly grants: GrantStore;
+  readonly approvals: ApprovalStore;
+  readonly certifications: CertificationStore;
+  readonly waiter: ApprovalWaiter<ApprovalRequestView>;
+  readonly #deps: ReviewServiceDeps;
+  readonly #notifier: ApprovalNotifier;
+  /** Find-or-create in flight per key: clients held at once for the same thing share one request. */
+  readonly #creating = new Map<string, Promise<ApprovalRequestView>>();
+
+  constructor(deps: ReviewServiceDeps) {
+    this.#deps = deps;
+    this.#notifier = deps.notifier ?? SILENT_NOTIFIER;
+    const shared = { db: deps.db, clock: deps.clock, audit: deps.audit };
+    this.grants = new GrantStore(shared);
+    this.certifications = new CertificationStore(shared);
+    this.approvals = new ApprovalStore({ ...shared, settings: (name) => this.settings(name) });
+    this.waiter = new ApprovalWaiter((id) => this.approvals.get(id));
+  }
+
+  /** The connection (ERR_CONNECTION_UNKNOWN when there is none). */
+  connection(name: string): Connection {
+    const found = this.#deps.connections().get(name);
+    if (!found) {
+      throw new AirlockError('ERR_CONNECTION_UNKNOWN', `unknown connection ${name}`, {
+        userMessage: `there is no connection named "${name}"`,
+      });
+    }
+    return found;
+  }
+
+  /** Approval rules for a connection: its `reviews:` block, else the admins with defaults. */
+  settings(name: string): ApprovalSettings {
+    const reviews = this.#deps.connections().get(name)?.reviews;
+    if (reviews) return reviews;
+    return { approvers: this.#deps.admins(), minApprovals: 1, fallback: [], waitMs: DEFAULT_WAIT_MS };
+  }
+
+  // ---- the gate's questions ------------------------------------------------------------------
+
+  async admit(identity: Identity, connection: Connection): Promise<SessionAccess | undefined> {
+    let best: { scope: ResolvedScope; source: string; grantId?: string } | undefined;
+    const consider = (scope: ResolvedScope, source: string, grantId?: string) => {
+      if (!best || scopeRank(scope) > scopeRank(best.scope))
+        best = { scope, source, ...(grantId ? { grantId } : {}) };
+    };
+    for (const ref of connection.access) {
+      if (!matchesPrincipal(identity, [ref])) continue;
+      const name: ScopeName = connection.accessScopes?.[ref] ?? 'admin';
+      consider({ scope: name, actions: scopeActions(name) }, `access:${ref}`);
+    }
+    for (const grant of await this.grants.activeFor(identity, connection.name)) {
+      consider({ scope: grant.scope, actions: grant.actions }, `grant:${grant.id}`, grant.id);
+    }
+    if (!best) return undefined;
+    const chosen: { scope: ResolvedScope; source: string; grantId?: string } = best;
+    if (chosen.grantId) await this.grants.touch(chosen.grantId);
+    const base = {
+      scope: chosen.scope.scope,
+      ...(chosen.scope.actions.length > 0 ? { actions: new Set(chosen.scope.actions) } : {}),
+      readOnly: isReadOnly(chosen.scope),
+      source: chosen.source,
+    };
+    const reviews = connection.reviews;
+    if (!reviews) return { ...base, freshness: 'unreviewed' };
+    const root = rootSubject(toIdentityRef(identity));
+    const freshness = await this.certifications.freshness(root, connection.name, reviews);
+    if (freshness.state === 'fresh') return { ...base, freshness: 'fresh' };
+    if (freshness.state === 'grace') {
+      this.#notifier.graceWarning(root, connection.name, freshness.staleSince);
+      return {
+        ...base,
+        freshness: 'grace',
+        warning: `access review of "${root}" on "${connection.name}" expired at ${freshness.staleSince}; allowed within the grace period, ask an approver to certify it`,
+      };
+    }
+    if (reviews.onStale === 'deny') {
+      const request = await this.#reviewRequest(
+        identity,
+        connection,
+        chosen.scope.scope,
+        undefined,
+        undefined,
+      );
+      const userMessage = `access review required: "${root}" has no recent review of "${connection.name}"; request ${request.id} is waiting for ${request.waitingFor.join(', ')}`;
+      throw new AirlockError('ERR_REVIEW_STALE', userMessage, {
+        userMessage,
+        detail: `request: ${request.id}`,
+      });
+    }
+    return { ...base, freshness: 'stale' };
+  }
+
+  async reviewSession(
+    session: Session,
+    notice: (text: string) => void,
+    signal: AbortSignal,
+  ): Promise<ApprovalOutcome> {
+    const { connection, identity } = session;
+    const reviews = connection.reviews;
+    if (!reviews) return { request: 0, reviewers: [] };
+    const root = rootSubject(toIdentityRef(identity));
+    // Approved since the session opened (or while it waited last time): nothing to hold.
+    const now = await this.certifications.freshness(root, connection.name, reviews);
+    if (now.state === 'fresh') return { request: now.request ?? 0, reviewers: now.reviewers };
+    const request = await this.#reviewRequest(
+      identity,
+      connection,
+      session.access?.scope ?? 'admin',
+      session.reason,
+      session.id,
+    );
+    notice(
+      `access review required: request ${request.id} is waiting for ${request.waitingFor.join(', ')} (approve: ${request.approveCommand})`,
+    );
+    return this.#hold(request, reviews.waitMs, signal);
+  }
+
+  async approveCommand(
+    session: Session,
+    command: Command,
+    hold: Hold,
+    notice: (text: string) => void,
+    signal: AbortSignal,
+  ): Promise<ApprovalOutcome> {
+    const { connection, identity } = session;
+    const hash = statementHash(command.text, command.parameters);
+    const earlier = await this.approvals.takeCommandApproval(
+      identity.subject,
+      connection.name,
+      command.action,
+      hash,
+    );
+    if (earlier) return { request: earlier.id, reviewers: approversOf(earlier) };
+    const request = await this.#once(
+      `command|${identity.subject}|${connection.name}|${hash}`,
+      async () =>
+        (await this.approvals.findPending({
+          kind: 'command',
+          connection: connection.name,
+          requesterSubject: identity.subject,
+          paramsHash: hash,
+        })) ??
+        this.#create({
+          kind: 'command',
+          requester: identity,
+          connection: connection.name,
+          scope: session.access?.scope ?? 'admin',
+          action: command.action,
+          statement: redactSecrets(command.text),
+          paramsHash: hash,
+          reason: session.reason ?? `${hold.rule}: ${hold.reason}`,
+          sessionId: session.id,
+        }),
+    );
+    notice(
+      `approval required (${hold.rule}): request ${request.id} is waiting for ${request.waitingFor.join(', ')} (approve: ${request.approveCommand})`,
+    );
+    const outcome = await this.#hold(request, this.settings(connection.name).waitMs, signal);
+    const approved = await this.approvals.get(request.id);
+    // Single use: this statement uses it (a window covers the action until it ends).
+    if (approved && approved.windowUntil === null && !(await this.approvals.consume(request.id))) {
+      const userMessage = `request ${request.id} was already used by another statement`;
+      throw new AirlockError('ERR_APPROVAL_DENIED', userMessage, {
+        userMessage,
+        detail: `request: ${request.id}`,
+      });
+    }
+    return outcome;
+  }
+
+  async #reviewRequest(
+    identity: Identity,
+    connection: Connection,
+    scope: string,
+    reason: string | undefined,
+    sessionId: string | undefined,
+  ): Promise<ApprovalRequestView> {
+    const root = rootSubject(toIdentityRef(identity));
+    return this.#once(`review|${root}|${connection.name}`, async () => {
+      const pending = await this.approvals.findPending({
+        kind: 'review',
+        connection: connection.name,
+        rootSubject: root,
+      });
+      if (pending) return pending;
+      const evidence = await gatherEvidence(
+        this.#deps.db,
+        this.#deps.clock,
+        identity.subject,
+        connection.name,
+      );
+      return this.#create({
+        kind: 'review',
+        requester: identity,
+        connection: connection.name,
+        scope,
+        evidence,
+        ...(reason ? { reason } : {}),
+        ...(sessionId ? { sessionId } : {}),
+      });
+    });
+  }
+
+  /** Runs `work` once per `key` at a time; concurrent callers share its answer. */
+  #once(key: string, work: () => Promise<ApprovalRequestView>): Promise<ApprovalRequestView> {
+    const running = this.#creating.get(key);
+    if (running) return running;
+    const started = work().finally(() => this.#creating.delete(key));
+    this.#creating.set(key, started);
+    return started;
+  }
+
+  async #create(input: Parameters<ApprovalStore['create']>[0]): Promise<ApprovalRequestView> {
+    const request = await this.approvals.create(input);
+    this.#notifier.requested(request);
+    const settings = this.settings(request.connection);
+    settings.fallback.forEach((step, index) => {
+      // Escalation notices only; who may approve is computed from the clock on every decision.
+      const timer = setTimeout(async () => {
+        const current = await this.approvals.get(request.id).catch(() => undefined);
+        if (current?.status === 'pending') this.#notifier.escalated(current, index + 1, current.waitingFor);
+      }, step.afterMs);
+      timer.unref();
+    });
+    return request;
+  }
+
+  /** Waits for `request` up to `waitMs` (never past its last step); throws the client's error. */
+  async #hold(request: ApprovalRequestView, waitMs: number, signal: AbortSignal): Promise<ApprovalOutcome> {
+    const untilExpiry = Date.parse(request.expiresAt) - this.#deps.clock.nowMs();
+    const end = await this.waiter.wait(request.id, Math.min(waitMs, untilExpiry), signal);
+    if (end.kind === 'decided' && end.request.status === 'approved') {
+      return { request: request.id, reviewers: approversOf(end.request) };
+    }
+    if (end.kind === 'timeout') {
+      // Expires it when its last step is over (then: deny); a later read would do the same.
+      const current = await this.approvals.get(request.id);
+      if (current?.status === 'approved') return { request: request.id, reviewers: approversOf(current) };
+    }
+    throw heldError(request, end);
+  }
+
+  // ---- the operations behind the CLI and API --------------------------------------------------
+
+  /** A JIT request for `scope` on `connection` by `identity`. */
+  async requestAccess(
+    identity: Identity,
+    connectionName: string,
+    scope: ResolvedScope,
+    reason: string,
+    ttlMs: number,
+  ): Promise<ApprovalRequestView> {
+    this.connection(connectionName);
+    if (reason.trim() === '') {
+      throw new AirlockError('ERR_BAD_REQUEST', 'request without reason', {
+        userMessage: 'an access request needs a reason (--reason)',
+      });
+    }
+    const pending = await this.approvals.findPending({
+      kind: 'access',
+      connection: connectionName,
+      requesterSubject: identity.subject,
+    });
+    if (pending && pending.scope === scope.scope) return pending;
+    return this.#create({
+      kind: 'access',
+      requester: identity,
+      connection: connectionName,
+      scope: scope.scope,
+      reason,
+      ttlMs,
+      evidence: await gatherEvidence(this.#deps.db, this.#deps.clock, identity.subject, connectionName),
+    });
+  }
+
+  /**
+   * `approver` approves or denies request `id`. On the approval that completes it: a review
+   * request records a certification, an access request creates its time-boxed grant (and a
+   * certification). Held clients in this process wake at once; others through the change feed.
+   */
+  async decide(
+    id: number,
+    approver: Identity,
+    decision: 'approve' | 'deny',
+    reason: string | undefined,
+    windowMs: number | undefined,
+  ): Promise<ApprovalRequestView> {
+    if (decision === 'deny' && !reason?.trim()) {
+      throw new AirlockError('ERR_BAD_REQUEST', 'deny without reason', {
+        userMessage: 'denying needs a reason (--reason)',
+      });
+    }
+    const request = await this.approvals.decide(id, approver, decision, reason, windowMs);
+    if (request.status === 'approved') await this.#applyApproval(request, approver);
+    await this.waiter.wake(id);
+    return (await this.approvals.get(id)) ?? request;
+  }
+
+  async #applyApproval(request: ApprovalRequestView, approver: Identity): Promise<void> {
+    if (request.kind === 'command') return;
+    const connection = this.#deps.connections().get(request.connection);
+    const reviewers = approversOf(request);
+    const reason =
+      request.approvals
+        .map((a) => a.reason)
+        .filter(Boolean)
+        .join('; ') || null;
+    if (request.kind === 'access') {
+      const scope = request.scope ?? 'read';
+      await this.grants.create(
+        {
+          connection: request.connection,
+          principal: `user:${request.requester.subject}`,
+          scope:
+            scope === 'read' || scope === 'write' || scope === 'admin'
+              ? { scope, actions: scopeActions(scope) }
+              : { scope, actions: [] },
+          reason: request.reason ?? 'just-in-time access',
+          ...(request.ttlMs !== null ? { ttlMs: request.ttlMs } : {}),
+          source: 'jit',
+          request: request.id,
+        },
+        approver,
+      );
+    }
+    if (!connection?.reviews) return;
+    await this.certifications.record({
+      actor: toIdentityRef(approver),
+      rootSubject: request.rootSubject,
+      connection: request.connection,
+      scope: request.scope ?? 'admin',
+      reviewers,
+      reason,
+      evidence: request.evidence,
+      request: request.id,
+      sessionId: request.sessionId,
+      maxAgeMs: connection.reviews.maxAgeMs,
+    });
+  }
+
+  /** Waits until request `id` is decided or `timeoutMs` passes; returns it as it is then. */
+  async wait(id: number, timeoutMs: number, signal: AbortSignal): Promise<ApprovalRequestView> {
+    const request = await this.approvals.require(id);
+    if (request.status !== 'pending') return request;
+    const end = await this.waiter.wait(
+      id,
+      Math.min(timeoutMs, Date.parse(request.expiresAt) - this.#deps.clock.nowMs()),
+      signal,
+    );
+    if (end.kind === 'decided') return end.request;
+    return this.approvals.require(id);
+  }
+
+  /** The change feed saw `kind`/`ref` from another process. */
+  onChange(change: { kind: string; ref: string }): void {
+    if (change.kind === 'approval.decided') void this.waiter.wake(Number(change.ref)).catch(() => {});
+  }
+
+  /** Requests by status. */
+  list(status?: RequestStatus): Promise<ApprovalRequestView[]> {
+    return this.approvals.list(status ? { status } : {});
+  }
+
+  /** Narrows `ConnectionReviews` for callers that print it. */
+  reviewsOf(name: string): ConnectionReviews | undefined {
+    return this.#deps.connections().get(name)?.reviews;
+  }
+}
+
+/** The subjects who approved a request. */
+function approversOf(request: ApprovalRequestView): string[] {
+  return request.approvals.filter((a) => a.decision === 'approve').map((a) => a.approver);
+}

@@ -1,0 +1,68 @@
+/**
+ * @module One shared waiter for every held client, keyed by request id: a held session costs one
+ * map entry and one timer, never a poll. `wake(id)` (an in-process decision, or the change feed
+ * seeing `approval.decided` from another process) reads the request once and releases everyone
+ * waiting on it.
+ */
+
+/** How a wait ended. */
+export type WaitEnd<T> =
+  | { readonly kind: 'decided'; readonly request: T }
+  | { readonly kind: 'timeout' | 'aborted' };
+
+/** Waiters per request id. */
+export class ApprovalWaiter<T extends { readonly status: string }> {
+  readonly #waiting = new Map<number, Set<(end: WaitEnd<T>) => void>>();
+  readonly #load: (id: number) => Promise<T | undefined>;
+
+  constructor(load: (id: number) => Promise<T | undefined>) {
+    this.#load = load;
+  }
+
+  /** Clients waiting right now. */
+  get size(): number {
+    let n = 0;
+    for (const set of this.#waiting.values()) n += set.size;
+    return n;
+  }
+
+  /** Resolves when request `id` is decided, after `timeoutMs`, or when `signal` aborts. */
+  wait(id: number, timeoutMs: number, signal: AbortSignal): Promise<WaitEnd<T>> {
+    return new Promise((resolve) => {
+      let set = this.#waiting.get(id);
+      if (!set) {
+        set = new Set();
+        this.#waiting.set(id, set);
+      }
+      const waiters = set;
+      const finish = (end: WaitEnd<T>) => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        waiters.delete(finish);
+        if (waiters.size === 0 && this.#waiting.get(id) === waiters) this.#waiting.delete(id);
+        resolve(end);
+      };
+      const onAbort = () => finish({ kind: 'aborted' });
+      const timer = setTimeout(() => finish({ kind: 'timeout' }), Math.max(0, timeoutMs));
+      timer.unref();
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      waiters.add(finish);
+    });
+  }
+
+  /** Re-reads request `id` if anyone waits on it and releases them once it is no longer pending. */
+  async wake(id: number): Promise<void> {
+    if (!this.#waiting.has(id)) return;
+    const request = await this.#load(id);
+    if (!request || request.status === 'pending') return;
+    const set = this.#waiting.get(id);
+    if (!set) return;
+    for (const finish of [...set]) finish({ kind: 'decided', request });
+  }
+
+  /** Ids with waiters (for a periodic re-check that covers a missed change). */
+  ids(): number[] {
+    return [...this.#waiting.keys()];
+  }
+}
