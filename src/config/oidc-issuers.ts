@@ -1,9 +1,11 @@
 /**
  * @module Validates `identity.oidc[]`: the OIDC issuers whose access tokens Airlock trusts.
  */
-import type { OidcIssuer } from '../core/config.js';
+import type { AirlockConfig, OidcIssuer } from '../core/config.js';
 import type { IdentityKind } from '../core/identity.js';
+import { DEFAULT_MAX_DELEGATION_DEPTH } from '../identity/exchange.js';
 import { optionalString, requiredString } from './fields.js';
+import { LIFECYCLE_KEYS, readIdentityLifecycle } from './identity.js';
 import { checkKeys, type Findings, isMap, keyPath } from './problems.js';
 
 const ISSUER_KEYS = [
@@ -18,19 +20,24 @@ const ISSUER_KEYS = [
 const KINDS: readonly IdentityKind[] = ['human', 'agent', 'service'];
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
-/** Reads the `identity` section; absent means no OIDC issuers. */
-export function readIdentity(findings: Findings, value: unknown): { oidc: OidcIssuer[] } {
-  if (value === undefined || value === null) return { oidc: [] };
+/** Reads the `identity` section; absent means no OIDC issuers and default lifecycle settings. */
+export function readIdentity(findings: Findings, value: unknown): AirlockConfig['identity'] {
+  if (value === undefined || value === null)
+    return { oidc: [], maxDelegationDepth: DEFAULT_MAX_DELEGATION_DEPTH };
   if (!isMap(value)) {
     findings.expected('identity', 'a mapping with key "oidc"', value);
-    return { oidc: [] };
+    return { oidc: [], maxDelegationDepth: DEFAULT_MAX_DELEGATION_DEPTH };
   }
-  checkKeys(findings, 'identity', value, ['oidc']);
-  const list = value.oidc;
-  if (list === undefined || list === null) return { oidc: [] };
+  checkKeys(findings, 'identity', value, ['oidc', ...LIFECYCLE_KEYS]);
+  const oidc = readIssuers(findings, value.oidc);
+  return { oidc, ...readIdentityLifecycle(findings, value, oidc) };
+}
+
+function readIssuers(findings: Findings, list: unknown): OidcIssuer[] {
+  if (list === undefined || list === null) return [];
   if (!Array.isArray(list)) {
     findings.expected('identity.oidc', 'a list of issuers', list);
-    return { oidc: [] };
+    return [];
   }
   const issuers: OidcIssuer[] = [];
   const seenNames = new Set<string>();
@@ -53,7 +60,7 @@ export function readIdentity(findings: Findings, value: unknown): { oidc: OidcIs
     }
     issuers.push(issuer);
   });
-  return { oidc: issuers };
+  return issuers;
 }
 
 function readIssuer(findings: Findings, value: unknown, where: string): OidcIssuer | undefined {

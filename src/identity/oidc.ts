@@ -214,7 +214,7 @@ export function identityFromClaims(issuer: OidcIssuer, claims: JWTPayload): Iden
     );
   }
   const subject = `${issuer.name}:${subjectValue}`;
-  return {
+  const direct: Identity = {
     subject,
     displayName:
       claimText(claims.name) ??
@@ -226,17 +226,58 @@ export function identityFromClaims(issuer: OidcIssuer, claims: JWTPayload): Iden
     issuer: issuer.name,
     tokenId: claimText(claims.jti),
     expiresAt: typeof claims.exp === 'number' ? new Date(claims.exp * 1000) : undefined,
-    chain: actorChainFromClaims(claims),
+    chain: [],
+  };
+  const actors = actorsFromClaims(issuer, claims.act);
+  if (actors.length === 0) return direct;
+  // RFC 8693 4.1: `sub` is whom the token is about, `act` the party acting now, nested `act`s the
+  // parties that acted before it. The identity is the current actor; the chain starts at `sub`,
+  // whose groups (the token's) and access the actors use.
+  const current = actors[0] as Actor;
+  const earlier = actors.slice(1).reverse();
+  return {
+    ...direct,
+    subject: current.subject,
+    displayName: current.subject,
+    kind: current.kind,
+    groups: [],
+    chain: [{ subject, kind: direct.kind }, ...earlier],
+    delegation: {
+      root: { subject, kind: direct.kind, groups: direct.groups, issuer: issuer.name },
+      scopes: [],
+    },
   };
 }
 
+/** Most nested `act` claims read; deeper ones make the token invalid rather than truncated. */
+const MAX_ACT_DEPTH = 8;
+
 /**
- * The delegation chain carried by the token. Token exchange (RFC 8693) puts the acting party in the
- * `act` claim, nested for longer chains; reading it is the delegation issue's work, and it plugs in
- * here. Until then OIDC identities act directly.
+ * The actors of an `act` claim, current actor first. Each is `{ sub, act? }`; an actor's kind is
+ * its `airlock_kind` (or `kind`) member when that is human, agent or service, else agent.
  */
-function actorChainFromClaims(_claims: JWTPayload): readonly Actor[] {
-  return [];
+function actorsFromClaims(issuer: OidcIssuer, act: unknown): Actor[] {
+  const actors: Actor[] = [];
+  for (let node = act; node !== undefined && node !== null; ) {
+    if (typeof node !== 'object' || actors.length >= MAX_ACT_DEPTH) {
+      throw new AirlockError('ERR_TOKEN_INVALID', `OIDC token from ${issuer.name} has a malformed act claim`);
+    }
+    const member = node as Record<string, unknown>;
+    const sub = claimText(member.sub);
+    if (sub === undefined) {
+      throw new AirlockError(
+        'ERR_TOKEN_INVALID',
+        `OIDC token from ${issuer.name} has an act claim without sub`,
+      );
+    }
+    const kind = member.airlock_kind ?? member.kind;
+    actors.push({
+      subject: `${issuer.name}:${sub}`,
+      kind: KINDS.includes(kind as IdentityKind) ? (kind as IdentityKind) : 'agent',
+    });
+    node = member.act;
+  }
+  return actors;
 }
 
 /**

@@ -69,6 +69,9 @@ describe('TokenService', () => {
       expiresAt: '2026-01-01T08:00:00.000Z',
       revokedAt: null,
       lastUsedAt: null,
+      rootSubject: null,
+      depth: 0,
+      scope: null,
     });
     const row = await store.db.selectFrom('tokens').selectAll().executeTakeFirstOrThrow();
     const secret = token.slice(15);

@@ -10,7 +10,14 @@ import type { Kysely } from 'kysely';
 import type { AuditLog } from '../audit/events.js';
 import type { Clock } from '../core/clock.js';
 import { AirlockError } from '../core/errors.js';
-import { type Identity, type IdentityKind, toIdentityRef } from '../core/identity.js';
+import {
+  type Actor,
+  type Identity,
+  type IdentityKind,
+  type RootIdentity,
+  type ScopeGrant,
+  toIdentityRef,
+} from '../core/identity.js';
 import { recordChange } from '../store/changes.js';
 import type { Database, TokensTable } from '../store/schema.js';
 
@@ -25,6 +32,28 @@ export interface TokenInfo {
   readonly expiresAt: string;
   readonly revokedAt: string | null;
   readonly lastUsedAt: string | null;
+  /** Delegates: the root of the chain (null for tokens issued directly). */
+  readonly rootSubject: string | null;
+  /** Actors it acts for (0: issued directly, or exchanged to act as a direct identity). */
+  readonly depth: number;
+  /** Delegates: the `CONNECTION:scope` entries it is narrowed to (null: not narrowed). */
+  readonly scope: readonly string[] | null;
+}
+
+/** What makes a token a delegate (or an exchanged credential acting as its root). */
+export interface TokenDelegation {
+  /** The Airlock token it was delegated from; null when the parent was an OIDC token. */
+  readonly parentId: string | null;
+  readonly root: RootIdentity;
+  /** The ancestors, root first; empty for an exchanged token acting as the root itself. */
+  readonly chain: readonly Actor[];
+  /** Its own scope list (null: not narrowed beyond its ancestors). */
+  readonly scope: readonly ScopeGrant[] | null;
+  readonly depth: number;
+  /** An exchanged token (no new actor): the identity it acts as. */
+  readonly acting?: RootIdentity;
+  /** The parent's identity, for the `token.delegated` event. */
+  readonly parentSubject: string;
 }
 
 /** What `TokenService.create` needs. */
@@ -36,6 +65,8 @@ export interface CreateTokenRequest {
   readonly ttlMs: number;
   /** Who issues it; recorded as `created_by` and as the audit event's actor. */
   readonly actor: Identity;
+  /** Set for delegates and exchanged tokens (src/identity/exchange.ts). */
+  readonly delegation?: TokenDelegation;
 }
 
 /** Dependencies of `TokenService`. */
@@ -44,6 +75,9 @@ export interface TokenServiceDeps {
   readonly clock: Clock;
   readonly audit: AuditLog;
 }
+
+/** Change-feed kind recorded per revoked token, with the token id as ref (server/start.ts). */
+export const TOKEN_ID_REVOKED = 'token.revoked.id';
 
 /** Every token starts with this; engines use it to tell Airlock tokens from OIDC JWTs. */
 export const TOKEN_PREFIX = 'alk_';
@@ -85,7 +119,14 @@ function toInfo(row: TokensTable): TokenInfo {
     expiresAt: row.expires_at,
     revokedAt: row.revoked_at,
     lastUsedAt: row.last_used_at,
+    rootSubject: row.root_subject,
+    depth: Number(row.depth ?? 0),
+    scope: row.scope === null ? null : (JSON.parse(row.scope) as ScopeGrant[]).map(formatScope),
   };
+}
+
+function formatScope(grant: ScopeGrant): string {
+  return `${grant.connection}:${grant.scope === 'custom' ? grant.actions.join(',') : grant.scope}`;
 }
 
 /** Unique-constraint violations of SQLite and PostgreSQL. */
@@ -157,7 +198,15 @@ export class TokenService {
       revoked_at: null,
       revoked_by: null,
       last_used_at: null,
+      parent_id: request.delegation?.parentId ?? null,
+      root_subject: request.delegation?.root.subject ?? null,
+      root: request.delegation ? JSON.stringify(request.delegation.root) : null,
+      acting: request.delegation?.acting ? JSON.stringify(request.delegation.acting) : null,
+      chain: request.delegation ? JSON.stringify(request.delegation.chain) : null,
+      scope: request.delegation?.scope ? JSON.stringify(request.delegation.scope) : null,
+      depth: request.delegation?.depth ?? 0,
     };
+    const delegation = request.delegation;
     try {
       await this.#db.transaction().execute(async (trx) => {
         const live = await trx
@@ -169,14 +218,29 @@ export class TokenService {
         if (live) throw conflict(request.name);
         await trx.insertInto('tokens').values(row).execute();
         await recordChange(trx, 'token.created', request.name, this.#clock);
-        this.#audit.append({
-          type: 'token.created',
-          actor: toIdentityRef(request.actor),
-          name: request.name,
-          kind: request.kind,
-          groups,
-          expiresAt: row.expires_at,
-        });
+        this.#audit.append(
+          delegation
+            ? {
+                type: 'token.delegated',
+                actor: toIdentityRef(request.actor),
+                name: request.name,
+                kind: request.kind,
+                parent: delegation.parentSubject,
+                rootSubject: delegation.root.subject,
+                chain: delegation.chain,
+                depth: delegation.depth,
+                scope: delegation.scope ? delegation.scope.map(formatScope) : null,
+                expiresAt: row.expires_at,
+              }
+            : {
+                type: 'token.created',
+                actor: toIdentityRef(request.actor),
+                name: request.name,
+                kind: request.kind,
+                groups,
+                expiresAt: row.expires_at,
+              },
+        );
       });
     } catch (err) {
       // Two creators racing past the check meet the partial unique index instead.
@@ -218,13 +282,38 @@ export class TokenService {
         });
       }
       const revokedAt = this.#clock.now().toISOString();
+      // The token and every live descendant go together: a delegate never outlives its parent.
+      const revoked = [live];
+      for (let parents = [live.id]; parents.length > 0; ) {
+        const children = await trx
+          .selectFrom('tokens')
+          .selectAll()
+          .where('parent_id', 'in', parents)
+          .where('revoked_at', 'is', null)
+          .execute();
+        revoked.push(...children);
+        parents = children.map((child) => child.id);
+      }
       await trx
         .updateTable('tokens')
         .set({ revoked_at: revokedAt, revoked_by: actor.subject })
-        .where('id', '=', live.id)
+        .where(
+          'id',
+          'in',
+          revoked.map((row) => row.id),
+        )
         .execute();
-      await recordChange(trx, 'token.revoked', name, this.#clock);
-      this.#audit.append({ type: 'token.revoked', actor: toIdentityRef(actor), name });
+      for (const row of revoked) {
+        // An exchanged token's sessions carry the subject it acts as, not its name: by id for those.
+        if (row.acting !== null) await recordChange(trx, TOKEN_ID_REVOKED, row.id, this.#clock);
+        await recordChange(trx, 'token.revoked', row.name, this.#clock);
+        this.#audit.append({
+          type: 'token.revoked',
+          actor: toIdentityRef(actor),
+          name: row.name,
+          ...(row === live ? {} : { cascadedFrom: name }),
+        });
+      }
       return toInfo({ ...live, revoked_at: revokedAt, revoked_by: actor.subject });
     });
   }
@@ -256,6 +345,7 @@ export class TokenService {
     if (now >= expiresMs)
       throw new AirlockError('ERR_TOKEN_EXPIRED', `token ${row.name} expired ${row.expires_at}`);
     await this.#touch(row, now);
+    if (row.root !== null) return this.#delegateIdentity(row, expiresMs, now);
     return {
       subject: row.name,
       displayName: row.name,
@@ -265,6 +355,48 @@ export class TokenService {
       tokenId: row.id,
       expiresAt: new Date(expiresMs),
       chain: [],
+    };
+  }
+
+  /**
+   * The identity of a delegated or exchanged token: every ancestor must still be live (revocation
+   * cascades, this is defence in depth) and each one's scope narrows it.
+   */
+  async #delegateIdentity(row: TokensTable, expiresMs: number, now: number): Promise<Identity> {
+    const root = JSON.parse(row.root ?? '{}') as RootIdentity;
+    const scopes: ScopeGrant[][] = [];
+    if (row.scope !== null) scopes.push(JSON.parse(row.scope) as ScopeGrant[]);
+    let expires = expiresMs;
+    for (let parentId = row.parent_id, hops = 0; parentId !== null; hops++) {
+      const parent = await this.#db
+        .selectFrom('tokens')
+        .selectAll()
+        .where('id', '=', parentId)
+        .executeTakeFirst();
+      if (!parent || hops > 32)
+        throw new AirlockError('ERR_TOKEN_INVALID', `token ${row.name}: broken delegation chain`);
+      if (parent.revoked_at !== null)
+        throw new AirlockError('ERR_TOKEN_REVOKED', `token ${row.name}: ancestor ${parent.name} was revoked`);
+      expires = Math.min(expires, Date.parse(parent.expires_at));
+      if (now >= expires)
+        throw new AirlockError('ERR_TOKEN_EXPIRED', `token ${row.name}: ancestor ${parent.name} expired`);
+      if (parent.scope !== null) scopes.push(JSON.parse(parent.scope) as ScopeGrant[]);
+      parentId = parent.parent_id;
+    }
+    const chain = JSON.parse(row.chain ?? '[]') as Actor[];
+    // An exchanged credential acts as the identity it was exchanged for (an OIDC login).
+    const acting = row.acting === null ? undefined : (JSON.parse(row.acting) as RootIdentity);
+    const self = acting
+      ? { subject: acting.subject, kind: acting.kind, groups: acting.groups }
+      : { subject: row.name, kind: row.kind as IdentityKind, groups: [] as string[] };
+    return {
+      ...self,
+      displayName: self.subject,
+      issuer: 'airlock',
+      tokenId: row.id,
+      expiresAt: new Date(expires),
+      chain,
+      delegation: { root, scopes },
     };
   }
 

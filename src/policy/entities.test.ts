@@ -27,7 +27,9 @@ describe('Cedar entities', () => {
         chainDepth: 2,
         rootSubject: 'alice',
         rootKind: 'human',
+        rootGroups: [],
         chain: ['alice', 'orchestrator'],
+        chainKinds: ['human', 'agent'],
       },
       parents: [
         { type: 'Airlock::Group', id: 'agents' },

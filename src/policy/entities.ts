@@ -115,7 +115,8 @@ export function statementContext(statement: StatementFacts): Context {
 /**
  * The principal: `Airlock::Identity::"<subject>"`, a member of `Airlock::Group::"<g>"` for each
  * group, with `kind`, `issuer`, `chainDepth` (how many actors it acts for), `rootSubject` and
- * `rootKind` (the start of the chain, itself when direct) and `chain` (the actors' subjects).
+ * `rootKind` (the start of the chain, itself when direct), `rootGroups` (the root's groups, when
+ * known), `chain` (the actors' subjects) and `chainKinds` (the kinds of those actors).
  */
 export function principalEntity(identity: Identity): EntityJson {
   const root = identity.chain[0];
@@ -127,7 +128,10 @@ export function principalEntity(identity: Identity): EntityJson {
       chainDepth: identity.chain.length,
       rootSubject: root?.subject ?? identity.subject,
       rootKind: root?.kind ?? identity.kind,
+      // A delegate's groups are its root's (it has none of its own): "chains rooted in platform".
+      rootGroups: [...(identity.delegation?.root.groups ?? (root ? [] : identity.groups))],
       chain: identity.chain.map((actor) => actor.subject),
+      chainKinds: [...new Set(identity.chain.map((actor) => actor.kind))],
     },
     parents: identity.groups.map((group) => uid(EntityType.Group, group)),
   };

@@ -70,7 +70,9 @@ export function cedarSchema(actions: readonly string[] = KNOWN_SQL_ACTIONS): str
     chainDepth: Long,
     rootSubject: String,
     rootKind: String,
+    rootGroups: Set<String>,
     chain: Set<String>,
+    chainKinds: Set<String>,
   };
   entity Connection = { name: String } tags String;
   type Statement = {
