@@ -3,11 +3,12 @@
  * link to the previous event, its searchable columns against its record, and finally the signed
  * anchor against the last event. Reading is paged, so memory stays flat on any table size.
  *
- * Chains are checked from seq 1. Retention (a later issue) will delete old events; it must then
- * keep the first kept event's position (seq, prevHash) somewhere signed, and this walk will start
- * from there instead of from 1 and the genesis hash.
+ * Chains are checked from seq 1, or, once retention has deleted a node's oldest events, from its
+ * signed checkpoint in `audit_checkpoints` (seq and hash of the last deleted event): the first kept
+ * event must follow it and link to its hash, and the checkpoint's signature must verify.
  */
 import type { Kysely } from 'kysely';
+import { checkpointSignatureValid } from '../retention/checkpoint.js';
 import type { AuditEventsTable, Database } from '../store/schema.js';
 import { anchorSignatureValid, checkRecordHash, GENESIS_HASH } from './chain.js';
 import type { AuditRecord } from './events.js';
@@ -32,6 +33,8 @@ export interface NodeVerifyReport {
   readonly ok: boolean;
   /** False when no key was given for this node, so its anchor's signature could not be checked. */
   readonly anchorSignatureChecked: boolean;
+  /** Present when retention deleted the node's oldest events: the walk started after this seq. */
+  readonly checkpointSeq?: number;
 }
 
 /** The result of `verifyAudit`. */
@@ -67,6 +70,7 @@ export async function verifyAudit(
   for (const row of await db.selectFrom('audit_events').select('node').distinct().execute())
     nodes.add(row.node);
   for (const row of await db.selectFrom('audit_anchors').select('node').execute()) nodes.add(row.node);
+  for (const row of await db.selectFrom('audit_checkpoints').select('node').execute()) nodes.add(row.node);
   const reports: NodeVerifyReport[] = [];
   const problems: VerifyProblem[] = [];
   for (const node of [...nodes].sort()) {
@@ -92,10 +96,30 @@ async function verifyNode(
   let events = 0;
   let lastSeq = 0;
   let lastHash = GENESIS_HASH;
+  const checkpoint = await db
+    .selectFrom('audit_checkpoints')
+    .selectAll()
+    .where('node', '=', node)
+    .executeTakeFirst();
   const done = (problem: VerifyProblem | undefined) => ({
-    report: { node, events, lastSeq, ok: !problem, anchorSignatureChecked: key !== undefined },
+    report: {
+      node,
+      events,
+      lastSeq,
+      ok: !problem,
+      anchorSignatureChecked: key !== undefined,
+      ...(checkpoint ? { checkpointSeq: checkpoint.seq } : {}),
+    },
     problem,
   });
+  if (checkpoint) {
+    if (key && !checkpointSignatureValid(key, node, checkpoint.seq, checkpoint.hash, checkpoint.signature)) {
+      const reason = `retention checkpoint of ${node} at #${checkpoint.seq} has an invalid signature (forged)`;
+      return done({ node, seq: checkpoint.seq + 1, reason });
+    }
+    lastSeq = checkpoint.seq;
+    lastHash = checkpoint.hash;
+  }
   for (;;) {
     const page = await db
       .selectFrom('audit_events')
@@ -108,8 +132,8 @@ async function verifyNode(
     for (const row of page) {
       const expected = lastSeq + 1;
       if (row.seq !== expected)
-        return done({ node, seq: expected, reason: gapReason(node, lastSeq, row.seq) });
-      const reason = checkRow(row, lastHash);
+        return done({ node, seq: expected, reason: gapReason(node, lastSeq, row.seq, checkpoint?.seq) });
+      const reason = checkStoredEvent(row, lastHash);
       if (reason) return done({ node, seq: row.seq, reason: `event ${node}#${row.seq}: ${reason}` });
       events++;
       lastSeq = row.seq;
@@ -120,19 +144,26 @@ async function verifyNode(
   return done(await checkAnchor(db, node, key, lastSeq, lastHash));
 }
 
-function gapReason(node: string, lastSeq: number, foundSeq: number): string {
+function gapReason(node: string, lastSeq: number, foundSeq: number, checkpointSeq?: number): string {
   const first = lastSeq + 1;
   const missing =
     foundSeq - 1 === first
       ? `event ${node}#${first} missing`
       : `events ${node}#${first}..#${foundSeq - 1} missing`;
   const context =
-    lastSeq === 0 ? `the chain starts at #${foundSeq}` : `#${lastSeq} is followed by #${foundSeq}`;
+    lastSeq === checkpointSeq
+      ? `the retention checkpoint is at #${lastSeq} but the chain continues at #${foundSeq}`
+      : lastSeq === 0
+        ? `the chain starts at #${foundSeq}`
+        : `#${lastSeq} is followed by #${foundSeq}`;
   return `${missing} (deleted): ${context}`;
 }
 
-/** Why a stored row is not the record the chain expects next, or undefined. */
-function checkRow(row: AuditEventsTable, prevHash: string): string | undefined {
+/**
+ * Why a stored row is not the record the chain expects after `prevHash`, or undefined. Retention
+ * runs it over what it is about to delete, so it never signs a checkpoint over a broken chain.
+ */
+export function checkStoredEvent(row: AuditEventsTable, prevHash: string): string | undefined {
   let record: Record<string, unknown>;
   try {
     record = JSON.parse(row.record) as Record<string, unknown>;

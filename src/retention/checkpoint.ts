@@ -1,0 +1,30 @@
+/**
+ * @module The retention checkpoint: where a node's chain starts once its oldest events are
+ * deleted. It records the seq and hash of the last deleted event, signed with the node key, and
+ * lives in `audit_checkpoints` (one row per node). Verify then starts the walk there instead of at
+ * seq 1 and the genesis hash, so deleting old events by policy reads as OK while deleting them
+ * any other way, or moving the checkpoint without the key, still reads as tampering.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+/**
+ * HMAC-SHA256 (hex) with the node key over `checkpoint|node|seq|hash`. The prefix keeps it apart
+ * from the anchor's signature over `node|seq|hash`: otherwise copying the anchor row into the
+ * checkpoint table would "legitimise" deleting the whole chain.
+ */
+export function signCheckpoint(key: Buffer, node: string, seq: number, hash: string): string {
+  return createHmac('sha256', key).update(`checkpoint|${node}|${seq}|${hash}`).digest('hex');
+}
+
+/** True when `signature` is the checkpoint signature of (node, seq, hash) under `key`. */
+export function checkpointSignatureValid(
+  key: Buffer,
+  node: string,
+  seq: number,
+  hash: string,
+  signature: string,
+): boolean {
+  const expected = Buffer.from(signCheckpoint(key, node, seq, hash), 'hex');
+  const given = Buffer.from(signature, 'hex');
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
