@@ -4,12 +4,17 @@
  */
 import type { AuditRecord } from '../audit/events.js';
 import { AirlockError, type ErrorCode, errorCatalog } from '../core/errors.js';
+import type { ExchangeRequest } from '../identity/exchange.js';
+import type { CreateLockInput, LockView } from '../identity/locks.js';
 import type {
   AdminService,
   AuditQuery,
   AuditVerifyView,
+  ConfigReloadView,
   ConnectionView,
   CreateTokenInput,
+  ExchangeView,
+  SessionDetailView,
   SessionQuery,
   SessionView,
   TokenView,
@@ -101,6 +106,14 @@ export class HttpAdmin implements AdminService {
     return this.#call('GET', `/api/v1/sessions${query({ ...q })}`);
   }
 
+  showSession(id: string, options: { readonly limit?: number } = {}): Promise<SessionDetailView> {
+    return this.#call('GET', `/api/v1/sessions/${encodeURIComponent(id)}${query({ limit: options.limit })}`);
+  }
+
+  reloadConfig(): Promise<ConfigReloadView> {
+    return this.#call('POST', '/api/v1/config/reload');
+  }
+
   searchAudit(q: AuditQuery): Promise<AuditRecord[]> {
     const { sessionId, ...rest } = q;
     return this.#call('GET', `/api/v1/audit/events${query({ ...rest, session: sessionId })}`);
@@ -109,4 +122,87 @@ export class HttpAdmin implements AdminService {
   verifyAudit(): Promise<AuditVerifyView> {
     return this.#call('GET', '/api/v1/audit/verify');
   }
+
+  async exchangeToken(request: ExchangeRequest): Promise<ExchangeView> {
+    const form = new URLSearchParams({
+      grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+      subject_token: request.subjectToken,
+      subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+    });
+    if (request.scope.length > 0) form.set('scope', request.scope.join(' '));
+    if (request.actorName !== undefined) form.set('actor_name', request.actorName);
+    if (request.actorKind !== undefined) form.set('actor_kind', request.actorKind);
+    if (request.audience !== undefined) form.set('audience', request.audience);
+    if (request.ttlMs !== undefined)
+      form.set('requested_lifetime', String(Math.max(1, Math.floor(request.ttlMs / 1000))));
+    return postTokenExchange(this.#base, form);
+  }
+
+  async terminateSession(id: string, reason?: string): Promise<void> {
+    await this.#call(
+      'POST',
+      `/api/v1/sessions/${encodeURIComponent(id)}/terminate`,
+      reason ? { reason } : {},
+    );
+  }
+
+  createLock(input: CreateLockInput): Promise<LockView> {
+    return this.#call('POST', '/api/v1/locks', {
+      targetKind: input.targetKind,
+      target: input.target,
+      reason: input.reason,
+      ...(input.ttlMs !== undefined ? { ttl: formatTtl(input.ttlMs) } : {}),
+    });
+  }
+
+  listLocks(all = false): Promise<LockView[]> {
+    return this.#call('GET', `/api/v1/locks${all ? '?all=true' : ''}`);
+  }
+
+  removeLock(id: string): Promise<LockView> {
+    return this.#call('DELETE', `/api/v1/locks/${encodeURIComponent(id)}`);
+  }
+}
+
+/**
+ * POSTs a token-exchange form to `base` (RFC 8693) and returns what it issued; OAuth errors become
+ * AirlockErrors (the server's description is the message). `airlock delegate` and `airlock login`.
+ */
+export async function postTokenExchange(base: string, form: URLSearchParams): Promise<ExchangeView> {
+  let response: Response;
+  try {
+    response = await fetch(`${base.replace(/\/+$/, '')}/api/v1/token/exchange`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: form,
+    });
+  } catch (cause) {
+    throw new AirlockError('ERR_UPSTREAM_UNREACHABLE', `cannot reach ${base}`, {
+      userMessage: `cannot reach the Airlock server at ${base}`,
+      cause,
+    });
+  }
+  const body = (await response.json().catch(() => ({}))) as Record<string, unknown>;
+  if (!response.ok || typeof body.access_token !== 'string') {
+    const description = String(body.error_description ?? `HTTP ${response.status}`);
+    const code: ErrorCode =
+      body.error === 'invalid_grant'
+        ? 'ERR_TOKEN_INVALID'
+        : body.error === 'invalid_scope'
+          ? 'ERR_SCOPE_DENIED'
+          : body.error === 'invalid_target'
+            ? 'ERR_CONNECTION_UNKNOWN'
+            : response.status >= 500
+              ? 'ERR_INTERNAL'
+              : 'ERR_BAD_REQUEST';
+    throw new AirlockError(code, `token exchange: ${body.error} ${description}`, {
+      userMessage: `token exchange refused (${String(body.error)}): ${description}`,
+    });
+  }
+  return {
+    token: body.access_token,
+    name: String(body.airlock_token_name),
+    expiresAt: String(body.airlock_expires_at),
+    scope: typeof body.scope === 'string' ? body.scope : '',
+  };
 }

@@ -26,6 +26,7 @@ export function collectOpenApi(app: FastifyInstance): () => unknown {
   app.addHook('onRoute', (route: RouteOptions) => {
     const schema = (route.schema ?? {}) as DocumentedSchema & {
       querystring?: { properties?: Record<string, unknown> };
+      response?: Record<string, unknown>;
     };
     if (schema.hide) return;
     const path = route.url.replace(/:(\w+)/g, '{$1}');
@@ -44,7 +45,12 @@ export function collectOpenApi(app: FastifyInstance): () => unknown {
         ...(parameters.length ? { parameters } : {}),
         ...(schema.body ? { requestBody: { content: { 'application/json': { schema: schema.body } } } } : {}),
         responses: {
-          '200': { description: 'OK' },
+          '200': {
+            description: 'OK',
+            ...(schema.response?.['200']
+              ? { content: { 'application/json': { schema: schema.response['200'] } } }
+              : {}),
+          },
           default: { description: 'Error', content: { 'application/problem+json': {} } },
         },
         ...(path.startsWith('/api/v1/') ? { security: [{ bearer: [] }] } : {}),

@@ -7,13 +7,22 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { Logger } from 'pino';
 import type { LocalAdminDeps } from '../admin/local.js';
 import type { Clock } from '../core/clock.js';
+import type { IdentityLogin } from '../core/config.js';
 import { AirlockError, toAirlockError } from '../core/errors.js';
 import type { Authenticator } from '../core/gate.js';
+import type { TokenExchange } from '../identity/exchange.js';
+import type { ReviewService } from '../reviews/service.js';
 import { collectOpenApi, documented } from './openapi.js';
 import { toProblem } from './problem.js';
+import { approvalRoutes } from './routes/approvals.js';
 import { auditRoutes } from './routes/audit.js';
+import { authRoutes } from './routes/auth.js';
+import { configRoutes } from './routes/config.js';
 import { connectionRoutes } from './routes/connections.js';
+import { exchangeRoutes } from './routes/exchange.js';
+import { grantRoutes } from './routes/grants.js';
 import { healthRoutes } from './routes/health.js';
+import { lockRoutes } from './routes/locks.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { kIdentity } from './symbols.js';
@@ -28,9 +37,20 @@ export interface ApiDeps {
   readonly metrics: () => Promise<{ contentType: string; body: string }>;
   /** True while the server accepts sessions; /healthz answers 503 otherwise. */
   readonly healthy: () => boolean;
+  /** The review gate; grants and approvals routes exist only with it. */
+  readonly reviews?: ReviewService;
+  /** Token exchange and login settings; the exchange and auth routes exist only with it. */
+  readonly identity?: { readonly exchange: TokenExchange; readonly login: () => IdentityLogin | undefined };
 }
 
-const PUBLIC_PATHS = new Set(['/healthz', '/metrics', '/api/v1/openapi.json']);
+// The exchange authenticates by its subject_token; auth/config is what a client reads before login.
+const PUBLIC_PATHS = new Set([
+  '/healthz',
+  '/metrics',
+  '/api/v1/openapi.json',
+  '/api/v1/token/exchange',
+  '/api/v1/auth/config',
+]);
 
 /** Builds the fastify app (not listening yet). */
 export async function createApi(deps: ApiDeps): Promise<FastifyInstance> {
@@ -75,6 +95,16 @@ export async function createApi(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(connectionRoutes, { prefix: '/api/v1', ...routeDeps });
   await app.register(sessionRoutes, { prefix: '/api/v1', ...routeDeps });
   await app.register(auditRoutes, { prefix: '/api/v1', ...routeDeps });
+  if (deps.reviews) {
+    await app.register(grantRoutes, { prefix: '/api/v1', ...routeDeps, reviews: deps.reviews });
+    await app.register(approvalRoutes, { prefix: '/api/v1', ...routeDeps, reviews: deps.reviews });
+  }
+  await app.register(configRoutes, { prefix: '/api/v1', ...routeDeps });
+  await app.register(lockRoutes, { prefix: '/api/v1', ...routeDeps });
+  if (deps.identity) {
+    await app.register(exchangeRoutes, { prefix: '/api/v1', exchange: deps.identity.exchange });
+    await app.register(authRoutes, { prefix: '/api/v1', login: deps.identity.login });
+  }
   app.get('/api/v1/openapi.json', { schema: documented({ hide: true }) }, async () => openapi());
   return app;
 }

@@ -9,8 +9,8 @@ import type { AuditRecord } from './events.js';
 
 /** The identity an event is about: the session's caller, or the actor of an admin event. */
 export function recordIdentity(record: AuditRecord): IdentityRef | undefined {
-  const found =
-    record.type === 'token.created' || record.type === 'token.revoked' ? record.actor : record.identity;
+  // Admin events (token.*, config.reload) name an actor; session events an identity.
+  const found = 'actor' in record ? record.actor : record.identity;
   return typeof found === 'object' && found !== null ? found : undefined;
 }
 

@@ -16,6 +16,10 @@ import { systemClock } from '../core/clock.js';
 import type { AirlockConfig } from '../core/config.js';
 import { AirlockError } from '../core/errors.js';
 import { OPERATOR } from '../core/identity.js';
+import { createAuthenticator } from '../identity/authenticator.js';
+import { DEFAULT_MAX_DELEGATION_DEPTH, TokenExchange } from '../identity/exchange.js';
+import { LockService } from '../identity/locks.js';
+import { OidcVerifier } from '../identity/oidc.js';
 import { TokenService } from '../identity/tokens.js';
 import { openStore } from '../store/db.js';
 import type { CliIo } from './io.js';
@@ -75,7 +79,24 @@ export async function openAdmin(flags: GlobalFlags, io: CliIo): Promise<AdminSes
   await drainer.start();
   const tokens = new TokenService({ db: store.db, clock: systemClock, audit: journal });
   const admin = new LocalAdmin(
-    { db: store.db, tokens, config: () => config, roles: createRoleResolver(() => config), nodeKey: key },
+    {
+      db: store.db,
+      tokens,
+      config: () => config,
+      roles: createRoleResolver(() => config),
+      nodeKey: key,
+      locks: new LockService({ db: store.db, clock: systemClock, audit: journal }),
+      exchange: new TokenExchange({
+        tokens,
+        authenticator: createAuthenticator(
+          tokens,
+          new OidcVerifier({ issuers: config.identity.oidc, clock: systemClock }),
+        ),
+        connections: () => new Map(config.connections.map((c) => [c.name, c])),
+        clock: systemClock,
+        maxDepth: () => config.identity.maxDelegationDepth ?? DEFAULT_MAX_DELEGATION_DEPTH,
+      }),
+    },
     OPERATOR,
   );
   return {

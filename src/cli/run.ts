@@ -3,11 +3,16 @@
  * spawning a process. `main.ts` is the thin bin wrapper.
  */
 import { Command, CommanderError } from 'commander';
+import { approvalCommands } from './commands/approvals.js';
 import { auditCommands } from './commands/audit.js';
 import { configCommands } from './commands/config.js';
 import { connectionCommands } from './commands/connections.js';
+import { delegateCommand } from './commands/delegate.js';
 import { demoCommand } from './commands/demo.js';
+import { grantCommands } from './commands/grants.js';
+import { lockCommands } from './commands/lock.js';
 import { policyCommands } from './commands/policy.js';
+import { requestCommand } from './commands/request.js';
 import { serveCommand } from './commands/serve.js';
 import { sessionCommands } from './commands/sessions.js';
 import { tokenCommands, whoamiCommand } from './commands/tokens.js';
@@ -39,6 +44,11 @@ export function buildProgram(io: CliIo, state: { exit: number }): Command {
   sessionCommands(program, ctx);
   auditCommands(program, ctx);
   policyCommands(program, ctx);
+  grantCommands(program, ctx);
+  approvalCommands(program, ctx);
+  requestCommand(program, ctx);
+  delegateCommand(program, ctx);
+  lockCommands(program, ctx);
   return program;
 }
 

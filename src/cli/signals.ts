@@ -1,7 +1,8 @@
 /**
- * @module Waiting for SIGINT/SIGTERM. Listeners stay installed afterwards: wrappers such as npm and
- * tsx forward a terminal's Ctrl-C a second time, and a second signal with no listener would kill
- * the process in the middle of its clean shutdown.
+ * @module Signals `airlock serve` reacts to: SIGHUP reloads the config, SIGINT/SIGTERM drain.
+ * Listeners stay installed afterwards: wrappers such as npm and tsx forward a terminal's Ctrl-C a
+ * second time, and a second signal with no listener would kill the process in the middle of its
+ * clean shutdown.
  */
 
 /** Resolves with the first SIGINT or SIGTERM; later ones are ignored. */
@@ -16,4 +17,11 @@ export function untilSignal(): Promise<NodeJS.Signals> {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   });
+}
+
+/** Calls `onHangup` for every SIGHUP (config reload) until the returned function is called. */
+export function onHangup(onHangup: () => void): () => void {
+  const listener = () => onHangup();
+  process.on('SIGHUP', listener);
+  return () => process.off('SIGHUP', listener);
 }

@@ -3,9 +3,12 @@
  * never appear in a problem or warning; only their shape does.
  */
 import type { Connection, SecretRef, UpstreamTls } from '../core/connection.js';
-import { isPort, optionalString, principalList, requiredString, resolveFrom } from './fields.js';
+import { accessList, isPort, optionalString, requiredString, resolveFrom } from './fields.js';
 import { readGuardrails } from './guardrails.js';
+import { readLimits } from './limits.js';
+import { readMasking } from './masking.js';
 import { checkKeys, type Findings, isMap, keyPath } from './problems.js';
+import { readReviews } from './reviews.js';
 
 const CONNECTION_KEYS = [
   'name',
@@ -20,6 +23,9 @@ const CONNECTION_KEYS = [
   'access',
   'guardrails',
   'policies',
+  'reviews',
+  'masking',
+  'limits',
 ] as const;
 const NAME = /^[a-zA-Z0-9_][a-zA-Z0-9_.-]*$/;
 const TLS_MODES: readonly UpstreamTls['mode'][] = ['disable', 'require', 'verify-full'];
@@ -87,8 +93,11 @@ function readConnection(
   const password = readPassword(findings, value.password, keyPath(where, 'password'), context);
   const tls = readTls(findings, value.tls, keyPath(where, 'tls'), context);
   const tags = readTags(findings, value.tags, keyPath(where, 'tags'));
-  const access = principalList(findings, value.access, keyPath(where, 'access'));
+  const { refs: access, scopes: accessScopes } = accessList(findings, value.access, keyPath(where, 'access'));
+  const reviews = readReviews(findings, value.reviews, keyPath(where, 'reviews'));
   const guardrails = readGuardrails(findings, value.guardrails, value.policies, where, context);
+  const masking = readMasking(findings, value.masking, where, context);
+  const limits = readLimits(findings, value.limits, keyPath(where, 'limits'));
   if (findings.problems.length > before) return undefined;
   if (name === undefined || host === undefined || database === undefined || user === undefined)
     return undefined;
@@ -104,7 +113,11 @@ function readConnection(
     tls,
     tags,
     access,
+    ...(Object.keys(accessScopes).length > 0 ? { accessScopes } : {}),
+    ...(reviews ? { reviews } : {}),
     ...(guardrails ? { guardrails } : {}),
+    ...(masking ? { masking } : {}),
+    ...(limits ? { limits } : {}),
   };
 }
 

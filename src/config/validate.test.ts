@@ -48,7 +48,7 @@ connections:
     user: reader
     password: { file: secrets/reports.pw }
 logging: { level: debug }
-retention: { days: 90 }
+retention: { audit: 400d, recordings: 90d }
 notifications: [{ slack: https://hooks.example }]
 `;
 
@@ -128,7 +128,7 @@ describe('parseConfig', () => {
     assert.equal(config.node, 'gw-1');
     assert.deepEqual(config.listen, { api: { host: '127.0.0.1', port: 8009 } });
     assert.deepEqual(config.admins, []);
-    assert.deepEqual(config.identity, { oidc: [] });
+    assert.deepEqual(config.identity, { oidc: [], maxDelegationDepth: 3 });
     assert.deepEqual(config.connections, []);
     assert.deepEqual(config.logging, { level: 'info' });
   });

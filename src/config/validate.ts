@@ -9,14 +9,16 @@ import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { AirlockConfig, ListenAddress } from '../core/config.js';
+import { readAudit } from './audit-export.js';
 import { readConnections } from './connections.js';
 import { listenAddress, optionalString, principalList, resolveFrom } from './fields.js';
 import { readIdentity } from './oidc-issuers.js';
 import { checkKeys, Findings, isMap, type YamlMap } from './problems.js';
+import { readRetention } from './retention.js';
 
 /**
- * Top-level keys. `retention` and `notifications` are reserved for later issues: accepted as they
- * are and not validated yet, so configs written for them do not fail today.
+ * Top-level keys. `notifications` is reserved for a later issue: accepted as it is and not
+ * validated yet, so configs written for it do not fail today.
  */
 const TOP_KEYS = [
   'store',
@@ -28,6 +30,7 @@ const TOP_KEYS = [
   'identity',
   'connections',
   'logging',
+  'audit',
   'retention',
   'notifications',
 ] as const;
@@ -79,6 +82,8 @@ export function parseConfig(yamlText: string, options: ParseOptions): ConfigChec
   const identity = readIdentity(findings, root.identity);
   const connections = readConnections(findings, root.connections, { baseDir, env: options.env, fileExists });
   const logging = readLogging(findings, root.logging);
+  const audit = readAudit(findings, root.audit, { baseDir, env: options.env });
+  const retention = readRetention(findings, root.retention);
 
   if (findings.problems.length > 0) return { problems: findings.problems, warnings: findings.warnings };
   const config: AirlockConfig = {
@@ -92,6 +97,8 @@ export function parseConfig(yamlText: string, options: ParseOptions): ConfigChec
     identity,
     connections,
     logging,
+    audit,
+    retention,
     warnings: findings.warnings,
   };
   return { config, problems: findings.problems, warnings: findings.warnings };

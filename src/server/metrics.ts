@@ -1,9 +1,11 @@
 /**
  * @module Prometheus metrics. Engines never call the metrics library: the gate publishes on the
- * `airlock.session` / `airlock.command` diagnostics channels and this module counts what it hears.
+ * `airlock.session` / `airlock.command` diagnostics channels and this module counts what it hears;
+ * the review gate and masking publish on `airlock.approval` / `airlock.masking` (src/core/channels.ts).
  */
 import diagnostics from 'node:diagnostics_channel';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { type ApprovalChannelMessage, CHANNEL_NAMES, type MaskingChannelMessage } from '../core/channels.js';
 import type { CommandChannelMessage, SessionChannelMessage } from '../core/gate.js';
 
 /** Numbers only other modules know, read at scrape time. */
@@ -11,6 +13,8 @@ export interface MetricSources {
   readonly journalFailures: () => number;
   /** Events journaled but not yet in the store. */
   readonly auditLag: () => number;
+  /** Per audit export sink, stored events not yet delivered (src/export/). */
+  readonly exportLag?: () => ReadonlyMap<string, number>;
 }
 
 /** A registry wired to the gate's channels; `dispose()` unsubscribes. */
@@ -39,6 +43,12 @@ export function createMetrics(sources: MetricSources): Metrics {
     name: 'airlock_statements_total',
     help: 'Commands decided, by decision outcome',
     labelNames: ['outcome'],
+    registers: [registry],
+  });
+  const decisions = new Counter({
+    name: 'airlock_decisions_total',
+    help: 'Commands decided, by decision outcome and the rule that decided',
+    labelNames: ['outcome', 'rule'],
     registers: [registry],
   });
   const results = new Counter({
@@ -75,6 +85,35 @@ export function createMetrics(sources: MetricSources): Metrics {
       this.set(sources.auditLag());
     },
   });
+  new Gauge({
+    name: 'airlock_audit_export_lag',
+    help: 'Stored audit events not yet delivered to the export sink',
+    labelNames: ['sink'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [sink, lag] of sources.exportLag?.() ?? []) this.set({ sink }, lag);
+    },
+  });
+
+  // Fed by the review gate and masking through src/core/channels.ts; 0 until those publish.
+  const held = new Gauge({
+    name: 'airlock_held_requests',
+    help: 'Statements waiting for a reviewer now',
+    registers: [registry],
+  });
+  const approvalSeconds = new Histogram({
+    name: 'airlock_approval_latency_seconds',
+    help: 'Time a held statement waited for its answer (approved, denied, expired or cancelled)',
+    buckets: [1, 5, 15, 30, 60, 120, 300, 900, 1800, 3600],
+    registers: [registry],
+  });
+  const masked = new Counter({
+    name: 'airlock_masked_values_total',
+    help: 'Values masked in results, by entity',
+    labelNames: ['entity'],
+    registers: [registry],
+  });
 
   const onSession = (message: unknown) => {
     const m = message as SessionChannelMessage;
@@ -91,14 +130,29 @@ export function createMetrics(sources: MetricSources): Metrics {
     const m = message as CommandChannelMessage;
     if (m.phase === 'decision') {
       statements.inc({ outcome: m.outcome });
+      decisions.inc({ outcome: m.outcome, rule: m.rule ?? '' });
       decisionSeconds.observe(m.durationMs / 1000);
     } else {
       results.inc({ outcome: m.outcome });
       relaySeconds.observe(m.durationMs / 1000);
     }
   };
+  const onApproval = (message: unknown) => {
+    const m = message as ApprovalChannelMessage;
+    if (m.phase === 'held') held.inc();
+    else {
+      held.dec();
+      approvalSeconds.observe(m.waitedMs / 1000);
+    }
+  };
+  const onMasking = (message: unknown) => {
+    const m = message as MaskingChannelMessage;
+    if (m.values > 0) masked.inc({ entity: m.entity }, m.values);
+  };
   diagnostics.subscribe('airlock.session', onSession);
   diagnostics.subscribe('airlock.command', onCommand);
+  diagnostics.subscribe(CHANNEL_NAMES.approval, onApproval);
+  diagnostics.subscribe(CHANNEL_NAMES.masking, onMasking);
 
   return {
     registry,
@@ -108,6 +162,8 @@ export function createMetrics(sources: MetricSources): Metrics {
     dispose() {
       diagnostics.unsubscribe('airlock.session', onSession);
       diagnostics.unsubscribe('airlock.command', onCommand);
+      diagnostics.unsubscribe(CHANNEL_NAMES.approval, onApproval);
+      diagnostics.unsubscribe(CHANNEL_NAMES.masking, onMasking);
     },
   };
 }

@@ -8,7 +8,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { LocalAdminDeps } from '../admin/local.js';
 import { createRoleResolver } from '../admin/roles.js';
-import type { CreateTokenInput } from '../admin/service.js';
+import type { ConfigReloadView, CreateTokenInput } from '../admin/service.js';
 import { createApi } from '../api/server.js';
 import { AuditDrainer, readVerifiedAnchor } from '../audit/drain.js';
 import { Journal } from '../audit/journal.js';
@@ -19,17 +19,26 @@ import type { AirlockConfig, ListenAddress } from '../core/config.js';
 import type { Connection, Protocol } from '../core/connection.js';
 import { AirlockError } from '../core/errors.js';
 import { Gate } from '../core/gate.js';
-import { OPERATOR } from '../core/identity.js';
+import { type Identity, OPERATOR } from '../core/identity.js';
+import { AuditExporter } from '../export/exporter.js';
 import { createAuthenticator } from '../identity/authenticator.js';
+import { DEFAULT_MAX_DELEGATION_DEPTH, TokenExchange } from '../identity/exchange.js';
+import { LockService } from '../identity/locks.js';
 import { OidcVerifier } from '../identity/oidc.js';
 import { TokenService } from '../identity/tokens.js';
 import { PolicyEngine } from '../policy/index.js';
+import type { AuditRetentionResult } from '../retention/audit-retention.js';
+import { createServerRetention } from '../retention/schedule.js';
+import { logNotifier } from '../reviews/notifier.js';
+import { ReviewService } from '../reviews/service.js';
 import { openStore, type Store } from '../store/db.js';
-import { watchChanges } from './change-feed.js';
+import { endSessionsFor, watchChanges } from './change-feed.js';
 import { createEngineRegistry } from './engines.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { closeOrphanedSessions } from './orphans.js';
+import { ConfigReloader, LivePolicy, type ReloadTrigger } from './reload.js';
+import { identityLifecycle, SessionSupervisor } from './session-limits.js';
 import { loadTlsMaterial } from './tls.js';
 
 /** Options that tests and embedders may override. */
@@ -46,8 +55,12 @@ export interface RunningServer {
   readonly store: Store;
   readonly gate: Gate;
   readonly log: Logger;
+  /** Re-reads the config file (SIGHUP, API); an invalid file is rejected and the running config stays. */
+  reloadConfig(actor?: Identity, trigger?: ReloadTrigger): Promise<ConfigReloadView>;
   /** Issues a token as the local operator; returns the token. */
   createToken(input: CreateTokenInput): Promise<string>;
+  /** Runs audit retention once (`clock` set ahead in tests); ERR_BAD_REQUEST without `retention.audit`. */
+  runRetention(clock?: Clock): Promise<AuditRetentionResult>;
   /** Waits until every journaled event is in the store. */
   flushAudit(): Promise<void>;
   /** Stops taking sessions, lets open ones finish for up to `graceMs`, tells the rest, then stops. */
@@ -108,16 +121,70 @@ export async function startServer(
   await drainer.start();
   const orphans = await closeOrphanedSessions(store.db, config.node, journal, clock);
   if (orphans > 0) log.warn({ sessions: orphans }, 'closed sessions left open by an earlier run');
+  // Export and retention read the store beside the data path; they start once the drainer has
+  // stored what an earlier run left, and stop before the store closes.
+  const exporter = new AuditExporter({
+    db: store.db,
+    sinks: config.audit?.export ?? [],
+    clock,
+    env,
+    onError: (sink, err, retryInMs) => log.warn({ sink, err, retryInMs }, 'audit export failed; retrying'),
+    onDelivered: (sink, b) =>
+      log.debug({ sink, node: b.node, from: b.events[0]?.seq, to: b.events.at(-1)?.seq }, 'audit exported'),
+  });
+  exporter.start();
+  const retention = createServerRetention({ config, db: store.db, key: nodeKey, clock, audit: journal, log });
+  retention.start();
 
-  // Read through a function so config reload (operations issue) can swap it without restarts.
-  const current = config;
-  const catalog = new Map<string, Connection>(current.connections.map((c) => [c.name, c]));
+  // Read through functions so a config reload (reload.ts) can swap them without restarts.
+  let current = config;
+  let catalog = new Map<string, Connection>(current.connections.map((c) => [c.name, c]));
   const tokens = new TokenService({ db: store.db, clock, audit: journal });
   const oidc = new OidcVerifier({ issuers: config.identity.oidc, clock });
   const authenticator = createAuthenticator(tokens, oidc);
-  const policy = new PolicyEngine({ connections: current.connections });
-  for (const warning of policy.warnings) log.warn({ warning }, 'policy warning');
-  const gate = new Gate({ authenticator, connections: () => catalog, audit: journal, clock, policy });
+  const engine = new PolicyEngine({ connections: current.connections });
+  for (const warning of engine.warnings) log.warn({ warning }, 'policy warning');
+  const policy = new LivePolicy(engine);
+  const reviews = new ReviewService({
+    db: store.db,
+    clock,
+    audit: journal,
+    connections: () => catalog,
+    admins: () => current.admins,
+    notifier: logNotifier(log),
+  });
+  const locks = new LockService({ db: store.db, clock, audit: journal });
+  const lifecycle = identityLifecycle({ gate: () => gate, locks });
+  const gate = new Gate({
+    authenticator,
+    connections: () => catalog,
+    audit: journal,
+    clock,
+    policy,
+    reviews,
+    lifecycle,
+  });
+  const supervisor = new SessionSupervisor({ gate, clock, connections: () => catalog });
+  supervisor.start();
+  const exchange = new TokenExchange({
+    tokens,
+    authenticator,
+    connections: () => catalog,
+    clock,
+    maxDepth: () => current.identity.maxDelegationDepth ?? DEFAULT_MAX_DELEGATION_DEPTH,
+  });
+  const reloader = new ConfigReloader({
+    log,
+    audit: journal,
+    gate,
+    env,
+    current: () => current,
+    apply(next, nextPolicy) {
+      current = next;
+      catalog = new Map(next.connections.map((c) => [c.name, c]));
+      policy.swap(nextPolicy);
+    },
+  });
   const tls = await loadTlsMaterial(config);
   const secrets = createSecretResolver(() => current.connections, env);
   const registry = createEngineRegistry();
@@ -145,15 +212,24 @@ export async function startServer(
     listeners.push(server);
   }
 
-  const metrics = createMetrics({ journalFailures: () => journal.failures, auditLag: () => drainer.lag });
+  const metrics = createMetrics({
+    journalFailures: () => journal.failures,
+    auditLag: () => drainer.lag,
+    exportLag: () => exporter.lag(),
+  });
   const adminDeps: LocalAdminDeps = {
     db: store.db,
     tokens,
     config: () => current,
     roles: createRoleResolver(() => current),
     nodeKey,
+    reload: (actor) => reloader.reload(actor, 'api'),
+    locks,
+    exchange,
   };
   const api = await createApi({
+    identity: { exchange, login: () => current.identity.login },
+    reviews,
     admin: adminDeps,
     authenticator,
     clock,
@@ -168,7 +244,14 @@ export async function startServer(
     port: typeof apiAddress === 'object' && apiAddress ? apiAddress.port : config.listen.api.port,
   };
 
+  // The change feed's ids are hints (late commits on PostgreSQL): re-read held requests now and
+  // then, one read per request, never per held client.
+  const recheckHeld = setInterval(() => {
+    for (const id of reviews.waiter.ids()) void reviews.waiter.wake(id).catch(() => {});
+  }, 5000);
+  recheckHeld.unref();
   const feed = await watchChanges(store.db, log, (change) => {
+    reviews.onChange(change);
     if (change.kind === 'token.revoked') {
       const ended = gate.terminateWhere(
         (s) => s.identity.issuer === 'airlock' && s.identity.subject === change.ref,
@@ -176,6 +259,7 @@ export async function startServer(
       );
       if (ended) log.info({ token: change.ref, sessions: ended }, 'ended sessions of revoked token');
     }
+    endSessionsFor(change, { gate, locks, log });
   });
   log.info({ api: addresses.api, postgres: addresses.postgres, node: config.node }, 'airlock started');
 
@@ -184,6 +268,8 @@ export async function startServer(
     stopping ??= (async () => {
       gate.startDraining();
       feed.stop();
+      supervisor.stop();
+      clearInterval(recheckHeld);
       const closed = Promise.all(listeners.map(closeServer));
       gate.terminateWhere(() => true, new AirlockError('ERR_SHUTTING_DOWN'));
       // Engines close their sockets on terminate; anything still half-open goes now.
@@ -193,6 +279,8 @@ export async function startServer(
       await closed;
       await api.close();
       metrics.dispose();
+      await retention.stop();
+      await exporter.stop();
       await drainer.flush();
       await drainer.stop();
       journal.close();
@@ -208,6 +296,7 @@ export async function startServer(
     store,
     gate,
     log,
+    reloadConfig: (actor = OPERATOR, trigger = 'signal') => reloader.reload(actor, trigger),
     async createToken(input) {
       const { token } = await tokens.create({
         name: input.name,
@@ -218,6 +307,7 @@ export async function startServer(
       });
       return token;
     },
+    runRetention: (at) => retention.run(at),
     flushAudit: () => drainer.flush(),
     async drain(graceMs) {
       gate.startDraining();

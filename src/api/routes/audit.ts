@@ -8,6 +8,7 @@ import { type ListQuery, listQueryProperties, timeBounds } from './query.js';
 
 interface AuditSearchQuery extends ListQuery {
   identity?: string;
+  onBehalfOf?: string;
   group?: string;
   connection?: string;
   type?: string;
@@ -26,6 +27,7 @@ export const auditRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
           additionalProperties: false,
           properties: {
             identity: { type: 'string' },
+            onBehalfOf: { type: 'string', description: 'the identity or any delegate acting for it' },
             group: { type: 'string' },
             connection: { type: 'string' },
             type: { type: 'string' },
@@ -36,9 +38,10 @@ export const auditRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
       }),
     },
     (request) => {
-      const { identity, group, connection, type, session } = request.query;
+      const { identity, onBehalfOf, group, connection, type, session } = request.query;
       return adminFor(request, deps).searchAudit({
         ...(identity ? { identity } : {}),
+        ...(onBehalfOf ? { onBehalfOf } : {}),
         ...(group ? { group } : {}),
         ...(connection ? { connection } : {}),
         ...(type ? { type } : {}),

@@ -12,6 +12,7 @@ import { parseLimit } from './limits.js';
 
 interface SearchFlags {
   identity?: string;
+  onBehalfOf?: string;
   group?: string;
   connection?: string;
   type?: string;
@@ -39,6 +40,30 @@ function summary(record: AuditRecord): string {
       return `token ${record.name} (${record.kind}) until ${record.expiresAt}`;
     case 'token.revoked':
       return `token ${record.name}`;
+    case 'config.reload':
+      return record.outcome === 'success'
+        ? `applied (+${record.added.length} ~${record.changed.length} -${record.removed.length} connections)`
+        : `rejected: ${record.problems.length} problem(s)`;
+    case 'grant.created':
+      return `grant ${record.grantId}: ${record.principal} ${record.scope} on ${record.connection}`;
+    case 'grant.revoked':
+      return `grant ${record.grantId}`;
+    case 'approval.requested':
+      return `request ${record.request} (${record.kind}) on ${record.connection}`;
+    case 'approval.decided':
+      return `request ${record.request}: ${record.decision} → ${record.status}`;
+    case 'token.delegated':
+      return `token ${record.name} (${record.kind}) for ${record.parent}, depth ${record.depth}, until ${record.expiresAt}`;
+    case 'lock.created':
+      return `lock ${record.lockId} on ${record.targetKind} ${record.target}: ${record.reason}`;
+    case 'lock.removed':
+      return `lock ${record.lockId} on ${record.targetKind} ${record.target} removed`;
+    case 'session.terminated':
+      return `session ${record.sessionId}${record.reason ? `: ${record.reason}` : ''}`;
+    case 'retention.run':
+      return `deleted ${record.deleted} events older than ${record.period} (before ${record.cutoff})`;
+    case 'certification.recorded':
+      return `${record.rootSubject} on ${record.connection} by ${record.reviewers.join(',')} until ${record.validUntil}`;
   }
 }
 
@@ -55,6 +80,7 @@ export function auditCommands(program: Command, { io, state }: CommandContext): 
     .command('search')
     .description('search audit events, oldest first')
     .option('--identity <subject>', 'events of this identity')
+    .option('--on-behalf-of <subject>', 'events of this identity and of every delegate acting for it')
     .option('--group <group>', 'events of members of this group')
     .option('--connection <name>', 'events on this connection')
     .option('--type <type>', 'session.start, session.end, command, command.result, token.created, ...')
@@ -69,6 +95,7 @@ export function auditCommands(program: Command, { io, state }: CommandContext): 
       const events = await withAdmin(globals(cmd), io, (admin) =>
         admin.searchAudit({
           ...(opts.identity ? { identity: opts.identity } : {}),
+          ...(opts.onBehalfOf ? { onBehalfOf: opts.onBehalfOf } : {}),
           ...(opts.group ? { group: opts.group } : {}),
           ...(opts.connection ? { connection: opts.connection } : {}),
           ...(opts.type ? { type: opts.type } : {}),

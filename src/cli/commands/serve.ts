@@ -1,10 +1,10 @@
 /**
- * @module `airlock serve`: runs the gateway until SIGTERM/SIGINT, then drains.
+ * @module `airlock serve`: runs the gateway until SIGTERM/SIGINT, then drains; SIGHUP reloads the config.
  */
 import type { Command } from 'commander';
 import { startServer } from '../../server/start.js';
 import { loadCliConfig } from '../context.js';
-import { untilSignal } from '../signals.js';
+import { onHangup, untilSignal } from '../signals.js';
 import { type CommandContext, globals } from './context.js';
 
 /** How long open sessions may finish after SIGTERM before they are told and closed. */
@@ -19,7 +19,12 @@ export function serveCommand(program: Command, { io }: CommandContext): void {
     .action(async (opts: { drainGrace: string }, cmd: Command) => {
       const config = await loadCliConfig(globals(cmd), io);
       const server = await startServer(config, { env: io.env });
+      // The reloader logs and audits the outcome itself; a rejected file leaves the server as it was.
+      const stopReloads = onHangup(() => {
+        server.reloadConfig().catch((err: unknown) => server.log.error({ err }, 'config reload failed'));
+      });
       const signal = await untilSignal();
+      stopReloads();
       server.log.info({ signal }, 'draining');
       await server.drain(Number(opts.drainGrace) || DRAIN_GRACE_MS);
     });

@@ -14,7 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../../core/clock.js';
 import type { Command, CommandResult } from '../../core/command.js';
-import type { Decision } from '../../core/decision.js';
+import type { Decision, Deny, Hold } from '../../core/decision.js';
 import { AirlockError } from '../../core/errors.js';
 import type { Gate } from '../../core/gate.js';
 import type { Session, SessionStats } from '../../core/session.js';
@@ -31,10 +31,12 @@ import { decodeFrontend } from './codec/frontend-decoder.js';
 import type { Frame } from './codec/messages.js';
 import { execute, flush as flushMessage, sync as syncMessage } from './codec/serializer.js';
 import { toWireError } from './errors.js';
+import { holdNotice } from './hold.js';
 import { Outbox } from './outbox.js';
 import { PreparedState } from './prepared.js';
 import type { ResultTracker } from './results.js';
 import { SqlPreparedNames } from './sql-prepared.js';
+import type { ClientSocket } from './startup.js';
 
 /** What the command flow needs from its session. */
 export interface CommandFlowOptions {
@@ -47,7 +49,17 @@ export interface CommandFlowOptions {
   readonly tracker: ResultTracker;
   /** Where forwarded bytes go, in order. */
   readonly toUpstream: Outbox;
+  /**
+   * The client socket (the relay passes its options through). Used only while a statement is held
+   * for approval: paused, told the notice, and nudged to flush once the hold ends.
+   */
+  readonly client?: ClientSocket;
+  /** Masking's refusal of a statement text (docs/masking.md), journaled in place of the policy's answer. */
+  readonly maskingRefusal?: (text: string) => Deny | undefined;
 }
+
+/** An empty chunk: handing it to the relay's data handler makes it flush what a hold produced. */
+const NUDGE = Buffer.alloc(0);
 
 /** How a client learns its batch was not forwarded. */
 const NOT_FORWARDED = 'not forwarded: another statement of the same batch was refused';
@@ -73,15 +85,34 @@ export class CommandFlow {
   /** A portal name no client can have created; see `#refuse`. */
   readonly #probePortal = `airlock_refused_${randomBytes(12).toString('hex')}`;
   #nextCommandId = 1;
+  /** Executes of the open batch held for approval (decided at the batch boundary). */
+  #batchHolds: { readonly command: Command; readonly hold: Hold }[] = [];
+  /** While a statement is held: client frames that arrived meanwhile, replayed in order after. */
+  #suspended: Frame[] | undefined;
+  #suspendedBytes = 0;
+  readonly #abort = new AbortController();
 
   constructor(options: CommandFlowOptions) {
     this.#o = options;
     this.#toUpstream = options.toUpstream;
     this.#tracker = options.tracker;
+    // A held statement stops waiting when its client goes.
+    options.client?.once('close', () => this.#abort.abort());
   }
 
   /** Handles one client frame; returns true when it was Terminate (the session is ending). */
   onFrame(frame: Frame): boolean {
+    if (this.#suspended) {
+      this.#suspendedBytes += frame.raw.length;
+      if (this.#suspendedBytes > this.#o.maxBatchBytes) {
+        throw new AirlockError(
+          'ERR_PROTOCOL_VIOLATION',
+          `expected at most ${this.#o.maxBatchBytes} bytes while a statement waits for approval, received more`,
+        );
+      }
+      this.#suspended.push(frame.detach());
+      return false;
+    }
     switch (frame.code) {
       case FrontendCode.Terminate:
         this.#terminateRequested(frame);
@@ -153,11 +184,25 @@ export class CommandFlow {
       command = auditQuery(this.#nextCommandId++, message.text, this.#sqlLookup());
     else if (message.name === 'functionCall') command = auditFunctionCall(this.#nextCommandId++, message);
     else return;
-    const decision = this.#check(command);
+    const refusal = message.name === 'query' ? this.#o.maskingRefusal?.(message.text) : undefined;
+    const decision = this.#check(command, refusal);
     if (decision.outcome === 'deny') {
       this.#refuse(decision.error, true);
       return;
     }
+    if (decision.outcome === 'hold') {
+      const copy = frame.detach();
+      this.#suspend(async () => {
+        const final = await this.#approve(command, decision);
+        if (final.outcome === 'deny') this.#refuse(final.error, true);
+        else this.#forwardSimple(copy, command);
+      });
+      return;
+    }
+    this.#forwardSimple(frame, command);
+  }
+
+  #forwardSimple(frame: Frame, command: Command): void {
     this.#toUpstream.addFrame(frame);
     this.#sqlPrepared.onForwarded(command);
     this.#tracker.push({ kind: 'simple', command, startedMs: this.#o.clock.nowMs() });
@@ -169,10 +214,11 @@ export class CommandFlow {
     if (message.name !== 'parse') return;
     if (!this.#batchDenial) {
       const command = auditParse(this.#nextCommandId++, message.text, this.#sqlLookup());
-      const decision = this.#o.gate.decide(this.#o.session, command);
+      const refusal = this.#o.maskingRefusal?.(message.text);
+      const decision = refusal ?? this.#o.gate.decide(this.#o.session, command);
       if (decision.outcome === 'deny') {
         // decide() journals nothing; a refused statement must still show in the audit trail.
-        this.#check(command);
+        this.#check(command, refusal);
         this.#batchDenial = decision.error;
       }
     }
@@ -198,9 +244,12 @@ export class CommandFlow {
         parameters: [],
       };
       const command = auditExecute(this.#nextCommandId++, portal, this.#sqlLookup());
-      const decision = this.#check(command);
+      const decision = this.#check(command, this.#o.maskingRefusal?.(portal.text));
       if (decision.outcome === 'deny') this.#batchDenial = decision.error;
-      else this.#batchCommands.push(command);
+      else {
+        this.#batchCommands.push(command);
+        if (decision.outcome === 'hold') this.#batchHolds.push({ command, hold: decision });
+      }
     }
     this.#hold(frame);
   }
@@ -218,8 +267,71 @@ export class CommandFlow {
     }
   }
 
-  /** Forwards the open batch whole, or refuses it whole. */
+  /** Forwards the open batch whole, or refuses it whole; first waits for its held Executes. */
   #finishBatch(endsWithSync: boolean): void {
+    const holds = this.#batchHolds;
+    this.#batchHolds = [];
+    if (holds.length === 0 || this.#batchDenial) {
+      this.#settleBatch(endsWithSync);
+      return;
+    }
+    this.#suspend(async () => {
+      for (const { command, hold } of holds) {
+        const final = await this.#approve(command, hold);
+        if (final.outcome === 'deny') {
+          this.#batchDenial ??= final.error;
+          break;
+        }
+      }
+      this.#settleBatch(endsWithSync);
+    });
+  }
+
+  /**
+   * Holds the flow while `work` waits for an approver: later client frames queue (copied, bounded),
+   * the client is paused, and once `work` ran they are replayed in order and the relay flushes.
+   */
+  #suspend(work: () => Promise<void>): void {
+    this.#suspended = [];
+    this.#suspendedBytes = 0;
+    const client = this.#o.client;
+    client?.pause();
+    void work()
+      .catch(() => {
+        // awaitApproval never rejects; the session ends if anything else failed.
+        client?.destroy();
+      })
+      .finally(() => {
+        const queued = this.#suspended ?? [];
+        this.#suspended = undefined;
+        for (let i = 0; i < queued.length; i++) {
+          if (this.#suspended) {
+            (this.#suspended as Frame[]).push(...queued.slice(i));
+            break;
+          }
+          // A queued Terminate: the client is leaving; closing its side ends the relay cleanly.
+          if (this.onFrame(queued[i]!)) client?.destroy();
+        }
+        if (client && !client.destroyed) {
+          client.emit('data', NUDGE);
+          if (!this.#suspended) client.resume();
+        }
+      });
+  }
+
+  /** Asks the gate to hold `command` for approval, telling the client which request waits. */
+  #approve(command: Command, hold: Hold): Promise<Decision> {
+    const client = this.#o.client;
+    const notify = (text: string) => {
+      if (!client || client.destroyed) return;
+      const bytes = holdNotice(text);
+      this.#o.stats.bytesToClient += bytes.length;
+      client.write(bytes);
+    };
+    return this.#o.gate.awaitApproval(this.#o.session, command, hold, notify, this.#abort.signal);
+  }
+
+  #settleBatch(endsWithSync: boolean): void {
     const denial = this.#batchDenial;
     const commands = this.#batchCommands;
     const hadWork = this.#batchMessages > (endsWithSync ? 1 : 0);
@@ -321,9 +433,9 @@ export class CommandFlow {
     return this.#sqlPrepared.isEmpty ? undefined : this.#sqlPrepared.lookup;
   }
 
-  #check(command: Command): Decision {
+  #check(command: Command, refusal?: Deny): Decision {
     this.#o.stats.statements++;
-    return this.#o.gate.checkCommand(this.#o.session, command);
+    return this.#o.gate.checkCommand(this.#o.session, command, refusal);
   }
 
   #record(command: Command, result: CommandResult): void {

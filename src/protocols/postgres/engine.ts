@@ -13,10 +13,13 @@ import { AirlockError, toAirlockError } from '../../core/errors.js';
 import type { Session, SessionStats } from '../../core/session.js';
 import { CancelKeys, forwardCancel } from './cancel.js';
 import { initClassifier, isClassifierReady } from './classify/index.js';
-import { DEFAULT_MAX_MESSAGE_LENGTH } from './codec/codes.js';
+import { DEFAULT_MAX_MESSAGE_LENGTH, TransactionStatus } from './codec/codes.js';
+import type { Frame } from './codec/messages.js';
 import { FrontendParser } from './codec/parser.js';
-import { authenticationOk, backendKeyData, readyForQuery } from './codec/serializer.js';
+import { authenticationOk, backendKeyData, noticeResponse, readyForQuery } from './codec/serializer.js';
 import { toWireError } from './errors.js';
+import { GreetingCache, holdFirstStatement } from './hold.js';
+import { prepareMasking } from './masking/setup.js';
 import { extractAirlockOptions } from './options.js';
 import { Relay } from './relay.js';
 import { ClientInbox, type ClientSocket, negotiateStartup, requestPassword } from './startup.js';
@@ -48,9 +51,10 @@ export function createPostgresEngine(
     maxBatchBytes: options.maxBatchBytes ?? 64 * 1024 * 1024,
   };
   const cancelKeys = new CancelKeys();
+  const greetings = new GreetingCache();
   return {
     protocol: 'postgres',
-    handle: (socket) => serveClient(socket, config, settings, cancelKeys),
+    handle: (socket) => serveClient(socket, config, settings, cancelKeys, greetings),
     sendError(socket, err) {
       sendFatal(socket, err);
     },
@@ -79,6 +83,7 @@ async function serveClient(
   config: EngineConfig,
   settings: Settings,
   cancelKeys: CancelKeys,
+  greetings: GreetingCache,
 ): Promise<void> {
   const { gate, clock } = config;
   const address = socket.remoteAddress ?? '';
@@ -166,28 +171,87 @@ async function serveClient(
 
     if (client.destroyed) return;
     const connection = session.connection;
-    const upstream = await connectUpstream(
-      { connection, timeoutMs: settings.connectTimeoutMs, signal: abort.signal },
-      config.secrets.resolve(connection.name),
-      upstreamParameters(connection, parameters, airlock.upstream),
-    );
-    if (terminated || client.destroyed) {
-      upstream.socket.destroy();
-      if (terminated) throw terminated;
-      return;
-    }
-    const key = cancelKeys.issue({
+    const password = config.secrets.resolve(connection.name);
+    const toUpstream = upstreamParameters(connection, parameters, airlock.upstream);
+    // A read-scoped session also runs read-only upstream (defence in depth behind the gate's scope check).
+    if (session.access?.readOnly) toUpstream.push(['default_transaction_read_only', 'on']);
+    // Filled in once the upstream backend exists: a session held before it has a key already.
+    const cancelTarget: { connection: typeof connection; processId: number; secretKey: Buffer } = {
       connection,
-      processId: upstream.processId,
-      secretKey: upstream.secretKey,
-    });
+      processId: 0,
+      secretKey: Buffer.alloc(4),
+    };
+    let key: ReturnType<CancelKeys['issue']> | undefined;
     try {
-      const greeting = [
-        authenticationOk,
-        ...upstream.parameterStatus,
-        backendKeyData(key.processId, key.secretKey),
-        readyForQuery(upstream.status),
-      ];
+      let early: Frame[] = [];
+      const stale = session.access?.freshness === 'stale';
+      if (stale) {
+        // Held at the first statement with no upstream connection (hold.ts explains the choice).
+        const greeting = await greetings.get(
+          connection,
+          password,
+          toUpstream,
+          settings.connectTimeoutMs,
+          abort.signal,
+        );
+        key = cancelKeys.issue(cancelTarget);
+        const hello = Buffer.concat([
+          authenticationOk,
+          ...greeting,
+          backendKeyData(key.processId, key.secretKey),
+          readyForQuery(TransactionStatus.Idle),
+        ]);
+        stats.bytesToClient += hello.length;
+        client.write(hello);
+        const held = await holdFirstStatement({
+          gate,
+          session,
+          client,
+          inbox,
+          signal: abort.signal,
+          sent: (n) => {
+            stats.bytesToClient += n;
+          },
+        });
+        if (!held) return;
+        session = held.session;
+        early = held.frames;
+        client.pause();
+        log.info(
+          { reviewers: session.review?.reviewers, request: session.review?.request },
+          'session review approved',
+        );
+      }
+      // Masking's catalog snapshot comes first: no answer is relayed before it can be masked.
+      const masking = await prepareMasking(connection, config.secrets);
+      const upstream = await connectUpstream(
+        { connection, timeoutMs: settings.connectTimeoutMs, signal: abort.signal },
+        password,
+        toUpstream,
+      );
+      greetings.remember(connection.name, upstream.parameterStatus);
+      if (terminated || client.destroyed) {
+        upstream.socket.destroy();
+        if (terminated) throw terminated;
+        return;
+      }
+      cancelTarget.processId = upstream.processId;
+      cancelTarget.secretKey = upstream.secretKey;
+      let greeting: Buffer[];
+      if (key) {
+        // The client has its greeting: the true parameter values follow as ParameterStatus updates.
+        greeting = [...upstream.parameterStatus];
+      } else {
+        key = cancelKeys.issue(cancelTarget);
+        const warning = session.access?.warning;
+        greeting = [
+          authenticationOk,
+          ...upstream.parameterStatus,
+          backendKeyData(key.processId, key.secretKey),
+          ...(warning ? [noticeResponse({ severity: 'WARNING', code: '01000', message: warning })] : []),
+          readyForQuery(upstream.status),
+        ];
+      }
       for (const part of greeting) stats.bytesToClient += part.length;
       client.write(Buffer.concat(greeting));
       parser.maxMessageLength = settings.maxMessageLength;
@@ -203,10 +267,11 @@ async function serveClient(
         initialStatus: upstream.status,
         maxBatchBytes: settings.maxBatchBytes,
         stats,
+        ...(masking ? { masking } : {}),
       });
-      failure = await relay.run(inbox.detach(), upstream.detach());
+      failure = await relay.run([...early, ...inbox.detach()], upstream.detach());
     } finally {
-      cancelKeys.release(key.processId);
+      if (key) cancelKeys.release(key.processId);
     }
   } catch (thrown) {
     failure = terminated ?? toAirlockError(thrown);

@@ -20,11 +20,16 @@ import type { Frame } from './codec/messages.js';
 import type { BackendParser, FrontendParser } from './codec/parser.js';
 import { CommandFlow } from './commands.js';
 import { toWireError } from './errors.js';
+import { frameOf, HOLD, type SessionMasking } from './masking/session.js';
+import { TappedOutbox } from './masking/tap.js';
 import { flushOutbox, Outbox } from './outbox.js';
 import { ResultTracker } from './results.js';
 import type { ClientSocket } from './startup.js';
 import { unsafeReportedSetting } from './startup-guard.js';
 import type { UpstreamSocket } from './upstream.js';
+
+/** Builds a session's masking; `onReady` replays frames held for a catalog lookup. */
+export type MaskingFactory = (onReady: (error?: AirlockError) => void) => SessionMasking;
 
 /** Everything a relay needs. */
 export interface RelayOptions {
@@ -41,13 +46,16 @@ export interface RelayOptions {
   /** Cap on the bytes of one held extended-protocol batch. */
   readonly maxBatchBytes: number;
   readonly stats: SessionStats;
+  /** The connection masks responses (docs/masking.md); absent: the relay forwards them as is. */
+  readonly masking?: MaskingFactory;
 }
 
 /** One session's relay. `run` resolves when both sockets are closed. */
 export class Relay {
   readonly #o: RelayOptions;
-  readonly #toUpstream = new Outbox();
+  readonly #toUpstream: Outbox;
   readonly #toClient = new Outbox();
+  readonly #masking: SessionMasking | undefined;
   readonly #tracker: ResultTracker;
   readonly #commands: CommandFlow;
   #clientPaused = false;
@@ -62,6 +70,8 @@ export class Relay {
 
   constructor(options: RelayOptions) {
     this.#o = options;
+    this.#masking = options.masking?.((err) => this.#onMaskingReady(err));
+    this.#toUpstream = this.#masking ? new TappedOutbox(this.#masking.tap) : new Outbox();
     this.#tracker = new ResultTracker(
       {
         record: (command, result) => this.#record(command, result),
@@ -70,12 +80,22 @@ export class Relay {
       options.clock,
       options.initialStatus,
     );
-    this.#commands = new CommandFlow({ ...options, tracker: this.#tracker, toUpstream: this.#toUpstream });
+    const masking = this.#masking;
+    this.#commands = new CommandFlow({
+      ...options,
+      tracker: this.#tracker,
+      toUpstream: this.#toUpstream,
+      ...(masking ? { maskingRefusal: (text: string) => masking.refusal(text) } : {}),
+    });
   }
 
   #record(command: Command, result: CommandResult): void {
     this.#commands.onResult(command, result);
-    this.#o.gate.recordResult(this.#o.session, command, result);
+    this.#o.gate.recordResult(
+      this.#o.session,
+      command,
+      this.#masking ? this.#masking.withCounts(result) : result,
+    );
   }
 
   /** Relays until both sides are closed; resolves with the error that ended the session, if any. */
@@ -136,6 +156,16 @@ export class Relay {
 
   readonly #onUpstreamFrame = (frame: Frame): void => {
     const tracker = this.#tracker;
+    let masked: Buffer | undefined;
+    if (this.#masking) {
+      if (this.#masking.holding) {
+        this.#masking.hold(frame);
+        return;
+      }
+      const rewritten = this.#masking.rewrite(frame);
+      if (rewritten === HOLD) return;
+      masked = rewritten;
+    }
     switch (frame.code) {
       case BackendCode.DataRow:
         tracker.onDataRow();
@@ -155,7 +185,8 @@ export class Relay {
         tracker.onCopyIn();
         break;
       case BackendCode.ErrorResponse: {
-        const message = decodeBackend(frame);
+        // The audit trail gets the masked fields too (constraint errors quote values).
+        const message = decodeBackend(masked ? frameOf(masked) : frame);
         if (message.name !== 'errorResponse') break;
         if (message.fields.severity === 'FATAL' || message.fields.severity === 'PANIC')
           this.#upstreamFatal = true;
@@ -179,8 +210,23 @@ export class Relay {
         return;
       }
     }
-    this.#toClient.addFrame(frame);
+    if (masked) this.#toClient.addBytes(masked);
+    else this.#toClient.addFrame(frame);
   };
+
+  /** A catalog lookup masking waited for is done: replay the held frames, or end on its failure. */
+  #onMaskingReady(err: AirlockError | undefined): void {
+    if (this.#upstreamClosed || this.#clientClosed) return;
+    if (err) {
+      this.#fail(err, toWireError(err, 'FATAL'));
+      return;
+    }
+    const masking = this.#masking!;
+    this.#guard(() => {
+      for (const frame of masking.takeHeld()) this.#onUpstreamFrame(frame);
+    }, true);
+    this.#flush();
+  }
 
   // ---- flow, errors and the end ------------------------------------------------------------
 
@@ -227,7 +273,7 @@ export class Relay {
       if (clientMayRead) client.resume();
       else client.pause();
     }
-    const upstreamMayRead = !client.writableNeedDrain;
+    const upstreamMayRead = !client.writableNeedDrain && !this.#masking?.holding;
     if (upstreamMayRead === this.#upstreamPaused) {
       this.#upstreamPaused = !upstreamMayRead;
       if (upstreamMayRead) upstream.resume();

@@ -1,0 +1,276 @@
+/**
+ * @module Config reload (SIGHUP, `airlock config reload`, `POST /api/v1/config/reload`): re-reads
+ * the config file, validates all of it (keys, then every connection's guardrails compiled to Cedar),
+ * and either rejects it, leaving the running config untouched, or swaps in the new connection
+ * catalog and policy engine in one synchronous step. New statements, including those of sessions
+ * already open, are decided with the new policy; open sessions keep their target connection.
+ * Sessions whose connection was removed, or whose identity lost access to it, end at once
+ * (ERR_SESSION_TERMINATED). Keys the running process cannot swap (listeners, store, stateDir, node,
+ * identity providers) keep their old values until a restart, with a warning.
+ */
+import type { Logger } from 'pino';
+import type { ConfigReloadView } from '../admin/service.js';
+import type { AuditLog } from '../audit/events.js';
+import { checkConfigFile } from '../config/load.js';
+import type { AirlockConfig } from '../core/config.js';
+import type { Connection } from '../core/connection.js';
+import { AirlockError, toAirlockError } from '../core/errors.js';
+import type { CommandPolicy, Gate, LiveSession, PolicyVerdict } from '../core/gate.js';
+import { type Identity, matchesPrincipal, toIdentityRef } from '../core/identity.js';
+import { PolicyEngine, type PolicyInput } from '../policy/index.js';
+
+/** A config file read and compiled, or everything wrong with it. */
+export type PreparedConfig =
+  | {
+      readonly ok: true;
+      readonly config: AirlockConfig;
+      readonly policy: PolicyEngine;
+      readonly warnings: readonly string[];
+    }
+  | { readonly ok: false; readonly problems: readonly string[]; readonly warnings: readonly string[] };
+
+/**
+ * Reads `file` and validates it the way a start would: every key (`config/validate.ts`), then every
+ * connection's guardrails and `.cedar` files compiled by the policy engine. Lists every problem.
+ */
+export async function prepareConfig(file: string, env: NodeJS.ProcessEnv): Promise<PreparedConfig> {
+  const checked = await checkConfigFile(file, env);
+  if (!checked.config || checked.problems.length > 0) {
+    return { ok: false, problems: checked.problems, warnings: checked.warnings };
+  }
+  try {
+    const policy = new PolicyEngine({ connections: checked.config.connections });
+    return {
+      ok: true,
+      config: checked.config,
+      policy,
+      warnings: [...checked.warnings, ...policy.warnings],
+    };
+  } catch (thrown) {
+    const err = toAirlockError(thrown);
+    const problems = err.code === 'ERR_CONFIG_INVALID' && err.detail ? err.detail.split('\n') : [err.message];
+    return { ok: false, problems, warnings: checked.warnings };
+  }
+}
+
+/**
+ * The gate's statement policy, replaceable in one assignment: the gate keeps one `CommandPolicy`
+ * for its lifetime, a reload swaps the engine behind it.
+ */
+export class LivePolicy implements CommandPolicy {
+  #engine: PolicyEngine;
+
+  constructor(engine: PolicyEngine) {
+    this.#engine = engine;
+  }
+
+  get engine(): PolicyEngine {
+    return this.#engine;
+  }
+
+  swap(engine: PolicyEngine): void {
+    this.#engine = engine;
+  }
+
+  decide(identity: Identity, connection: Connection, statements: PolicyInput): PolicyVerdict {
+    return this.#engine.decide(identity, connection, statements);
+  }
+}
+
+/** Which connections a new config adds, changes and removes, by name. */
+export interface ConnectionDiff {
+  readonly added: string[];
+  readonly changed: string[];
+  readonly removed: string[];
+}
+
+/** Compares two connection lists by name; a connection is changed when any field differs. */
+export function diffConnections(before: readonly Connection[], after: readonly Connection[]): ConnectionDiff {
+  const old = new Map(before.map((c) => [c.name, c]));
+  const next = new Map(after.map((c) => [c.name, c]));
+  const added = [...next.keys()].filter((name) => !old.has(name));
+  const removed = [...old.keys()].filter((name) => !next.has(name));
+  const changed = [...next.keys()].filter(
+    // Both come from the same validator, which builds objects with keys in the same order.
+    (name) => old.has(name) && JSON.stringify(old.get(name)) !== JSON.stringify(next.get(name)),
+  );
+  return { added, changed, removed };
+}
+
+/** Top-level keys a running server cannot swap: they keep their old values until a restart. */
+const RESTART_KEYS = ['store', 'stateDir', 'node', 'listen', 'identity'] as const;
+
+/** The keys of `RESTART_KEYS` whose value differs between the two configs. */
+export function restartRequired(before: AirlockConfig, after: AirlockConfig): string[] {
+  return RESTART_KEYS.filter((key) => JSON.stringify(before[key]) !== JSON.stringify(after[key]));
+}
+
+/** What the reloader reads and changes in the running server. */
+export interface ReloadDeps {
+  readonly log: Logger;
+  readonly audit: AuditLog;
+  readonly gate: Pick<Gate, 'liveSessions'>;
+  readonly env: NodeJS.ProcessEnv;
+  /** The config in force now. */
+  readonly current: () => AirlockConfig;
+  /** Puts a validated config and its policy in force; synchronous, so no statement sees half of it. */
+  readonly apply: (config: AirlockConfig, policy: PolicyEngine) => void;
+}
+
+/** How a reload was asked for. */
+export type ReloadTrigger = 'signal' | 'api';
+
+/** Re-reads the config file on request; one reload at a time. */
+export class ConfigReloader {
+  readonly #deps: ReloadDeps;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(deps: ReloadDeps) {
+    this.#deps = deps;
+  }
+
+  /** Reloads as `actor`; resolves with what happened (never rejects for an invalid file). */
+  reload(actor: Identity, trigger: ReloadTrigger): Promise<ConfigReloadView> {
+    const next = this.#queue.then(() => this.#reload(actor, trigger));
+    this.#queue = next.catch(() => {});
+    return next;
+  }
+
+  async #reload(actor: Identity, trigger: ReloadTrigger): Promise<ConfigReloadView> {
+    const { log, audit } = this.#deps;
+    const before = this.#deps.current();
+    const file = before.file;
+    const event = {
+      type: 'config.reload' as const,
+      actor: toIdentityRef(actor),
+      trigger,
+      file,
+    };
+    const prepared: PreparedConfig =
+      file === ''
+        ? {
+            ok: false,
+            problems: ['this server was started without a config file: nothing to re-read'],
+            warnings: [],
+          }
+        : await prepareConfig(file, this.#deps.env);
+
+    if (!prepared.ok) {
+      for (const problem of prepared.problems) log.error({ file, problem }, 'config reload: problem');
+      log.error(
+        { file, problems: prepared.problems.length },
+        'config reload rejected; the running config stays',
+      );
+      const report: ConfigReloadView = {
+        outcome: 'failure',
+        file,
+        added: [],
+        changed: [],
+        removed: [],
+        problems: [...prepared.problems],
+        warnings: [...prepared.warnings],
+        restartRequired: [],
+        sessionsEnded: 0,
+      };
+      try {
+        audit.append({ ...event, ...auditFields(report) });
+      } catch (err) {
+        log.error({ err }, 'config reload: the rejection could not be journaled');
+      }
+      return report;
+    }
+
+    const loaded = prepared.config;
+    const diff = diffConnections(before.connections, loaded.connections);
+    const restart = restartRequired(before, loaded);
+    // What cannot change without a restart keeps its running value, so everything that reads the
+    // config (connect commands, role lists) describes the process as it really is.
+    const config: AirlockConfig = {
+      ...loaded,
+      store: before.store,
+      stateDir: before.stateDir,
+      node: before.node,
+      listen: before.listen,
+      identity: before.identity,
+    };
+    const byName = new Map(config.connections.map((c) => [c.name, c]));
+    // Why a live session on a changed or removed connection must end, if it must.
+    const ending = (name: string, identity: Identity): AirlockError | undefined => {
+      const connection = byName.get(name);
+      if (!connection) {
+        return new AirlockError('ERR_SESSION_TERMINATED', `connection ${name} removed by config reload`, {
+          userMessage: `the connection "${name}" was removed from Airlock's configuration`,
+        });
+      }
+      if (!matchesPrincipal(identity, connection.access)) {
+        return new AirlockError('ERR_SESSION_TERMINATED', `${identity.subject} lost access to ${name}`, {
+          userMessage: `"${identity.subject}" no longer has access to connection "${name}"`,
+        });
+      }
+      return undefined;
+    };
+    let report: ConfigReloadView = {
+      outcome: 'success',
+      file,
+      ...diff,
+      problems: [],
+      warnings: [...prepared.warnings],
+      restartRequired: restart,
+      sessionsEnded: 0,
+    };
+    // Audit before the change takes effect: a config nobody can account for is never applied.
+    // From here to the terminations everything is synchronous: no statement is decided in between.
+    const touched = new Set([...diff.changed, ...diff.removed]);
+    const toEnd = touched.size === 0 ? [] : this.#sessionsToEnd(touched, ending);
+    report = { ...report, sessionsEnded: toEnd.length };
+    try {
+      audit.append({ ...event, ...auditFields(report) });
+    } catch (thrown) {
+      const err = toAirlockError(thrown, 'ERR_AUDIT_UNAVAILABLE');
+      log.error({ err, file }, 'config reload not applied: the audit journal cannot be written');
+      throw err;
+    }
+    this.#deps.apply(config, prepared.policy);
+    for (const [live, err] of toEnd) live.terminate(err);
+    if (config.logging.level !== log.level) log.level = config.logging.level;
+    for (const warning of prepared.warnings) log.warn({ warning }, 'config warning');
+    for (const key of restart) {
+      log.warn(
+        { key },
+        `config reload: ${key} changed; restart airlock to apply it (the running value stays)`,
+      );
+    }
+    log.info(
+      { file, ...diff, sessionsEnded: toEnd.length, restartRequired: restart, trigger },
+      'config reloaded',
+    );
+    return report;
+  }
+
+  /** Live sessions on `touched` connections that the new config no longer allows, with the reason. */
+  #sessionsToEnd(
+    touched: ReadonlySet<string>,
+    ending: (name: string, identity: Identity) => AirlockError | undefined,
+  ): [LiveSession, AirlockError][] {
+    const found: [LiveSession, AirlockError][] = [];
+    for (const live of this.#deps.gate.liveSessions()) {
+      const name = live.session.connection.name;
+      if (!touched.has(name)) continue;
+      const err = ending(name, live.session.identity);
+      if (err) found.push([live, err]);
+    }
+    return found;
+  }
+}
+
+function auditFields(report: ConfigReloadView) {
+  return {
+    outcome: report.outcome,
+    added: report.added,
+    changed: report.changed,
+    removed: report.removed,
+    problems: report.problems,
+    restartRequired: report.restartRequired,
+    sessionsEnded: report.sessionsEnded,
+  };
+}
