@@ -12,7 +12,7 @@ import pg from 'pg';
 import type { ConfigReloadEvent } from '../../src/audit/events.js';
 import { searchAudit } from '../../src/audit/search.js';
 import { onHangup } from '../../src/cli/signals.js';
-import { type AirlockHarness, startAirlock } from '../harness/airlock.js';
+import { type AirlockHarness, appConnection, startAirlock } from '../harness/airlock.js';
 
 async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -29,15 +29,7 @@ describe('config reload', () => {
   let admin: string;
   let api: string;
   let live: pg.Client;
-  const extra = (name: string) => `  - name: ${name}
-    type: postgres
-    host: 127.0.0.1
-    port: PORT
-    database: app
-    user: app
-    password: { file: ./app-password }
-    access: [group:agents]
-`;
+  const extra = (name: string) => appConnection(name);
 
   /** The harness's file with `appdb` guarded by `deny` and the given extra connections. */
   function configWith(deny: string[], connections: string[]): string {

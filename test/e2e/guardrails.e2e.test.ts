@@ -10,7 +10,7 @@ import { execFile } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { CORPUS, CORPUS_SETUP_SQL } from '../../src/protocols/postgres/classify/corpus.js';
-import { type AirlockHarness, startAirlock } from '../harness/airlock.js';
+import { type AirlockHarness, appConnection, startAirlock } from '../harness/airlock.js';
 
 /** Tables, column counts, privileges and exact row counts of the public schema. */
 const FINGERPRINT = `select coalesce(string_agg(format('%s/%s/%s/%s', c.relname,
@@ -20,19 +20,15 @@ const FINGERPRINT = `select coalesce(string_agg(format('%s/%s/%s/%s', c.relname,
   ',' order by c.relname), '') from pg_class c join pg_namespace n on n.oid = c.relnamespace
   where n.nspname = 'public' and c.relkind = 'r'`;
 
-const GUARDED = `  - name: guarded
-    type: postgres
-    host: 127.0.0.1
-    port: PORT
-    database: app
-    user: app
-    password: { file: ./app-password }
-    access: [group:agents]
+const GUARDED = appConnection(
+  'guarded',
+  `    access: [group:agents]
     guardrails:
       deny: [drop, truncate, alter, grant, revoke, copy-program, unbounded-delete, unbounded-update]
       review: [delete, update]
       onUnparsed: deny
-`;
+`,
+);
 
 /**
  * Texts a client can put on the wire: PostgreSQL strings end at NUL, so a text with a NUL byte can

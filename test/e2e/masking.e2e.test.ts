@@ -10,16 +10,11 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
-import { type AirlockHarness, startAirlock } from '../harness/airlock.js';
+import { type AirlockHarness, appConnection, startAirlock } from '../harness/airlock.js';
 
-const MASKED = `  - name: masked
-    type: postgres
-    host: 127.0.0.1
-    port: PORT
-    database: app
-    user: app
-    password: { file: ./app-password }
-    access: [group:agents]
+const MASKED = appConnection(
+  'masked',
+  `    access: [group:agents]
     masking:
       columns:
         customers.email: email
@@ -29,7 +24,8 @@ const MASKED = `  - name: masked
       detect: [EMAIL, CREDIT_CARD, SSN]
       onDerived: redact
       hashKey: { value: e2e-mask-key }
-`;
+`,
+);
 
 const ROWS = [
   [1, 'Alice Wonder', 'alice.wonder@example.com', '4111111111111111', '123-45-6789', '+1 415 555 0132'],

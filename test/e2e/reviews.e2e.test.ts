@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
-import { type AirlockHarness, startAirlock } from '../harness/airlock.js';
+import { type AirlockHarness, appConnection, startAirlock } from '../harness/airlock.js';
 
 const REVIEWS = `    reviews:
       maxAge: 30d
@@ -22,16 +22,7 @@ const REVIEWS = `    reviews:
       then: deny`;
 
 function connection(name: string, extra: string): string {
-  return `  - name: ${name}
-    type: postgres
-    host: 127.0.0.1
-    port: PORT
-    database: app
-    user: app
-    password: { file: ./app-password }
-    access: [group:agents, { who: group:readers, scope: read }]
-${extra}
-`;
+  return appConnection(name, `    access: [group:agents, { who: group:readers, scope: read }]\n${extra}\n`);
 }
 
 const CONNECTIONS = [

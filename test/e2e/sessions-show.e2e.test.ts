@@ -10,21 +10,17 @@ import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import type { SessionDetailView } from '../../src/admin/service.js';
-import { type AirlockHarness, startAirlock } from '../harness/airlock.js';
+import { type AirlockHarness, appConnection, startAirlock } from '../harness/airlock.js';
 
 const execFileAsync = promisify(execFile);
 
-const GUARDED = `  - name: guarded
-    type: postgres
-    host: 127.0.0.1
-    port: PORT
-    database: app
-    user: app
-    password: { file: ./app-password }
-    access: [group:agents]
+const GUARDED = appConnection(
+  'guarded',
+  `    access: [group:agents]
     guardrails:
       deny: [drop]
-`;
+`,
+);
 
 describe('sessions show', () => {
   let h: AirlockHarness;

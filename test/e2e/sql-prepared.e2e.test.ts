@@ -7,20 +7,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
-import { type AirlockHarness, startAirlock } from '../harness/airlock.js';
+import { type AirlockHarness, appConnection, startAirlock } from '../harness/airlock.js';
 
-const GUARDED = `  - name: guarded
-    type: postgres
-    host: 127.0.0.1
-    port: PORT
-    database: app
-    user: app
-    password: { file: ./app-password }
-    access: [group:agents]
+const GUARDED = appConnection(
+  'guarded',
+  `    access: [group:agents]
     guardrails:
       deny: [drop, truncate, unbounded-delete, unbounded-update]
       onUnparsed: deny
-`;
+`,
+);
 
 type Run = (client: pg.Client, sql: string) => Promise<pg.QueryResult>;
 const simple: Run = (client, sql) => client.query(sql);

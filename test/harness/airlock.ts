@@ -52,6 +52,24 @@ export interface HarnessOptions {
   readonly listenTls?: { readonly cert: string; readonly key: string };
 }
 
+/** The placeholder `appConnection` entries hold for the cluster's port: pass it as `upstreamPortPlaceholder`. */
+export const CLUSTER_PORT = 'PORT';
+
+/**
+ * One `extraConnections` entry to the harness's `app` database as role `app` (the credential the
+ * harness holds), followed by `rest`: more keys, YAML lines indented four spaces.
+ */
+export function appConnection(name: string, rest = '    access: [group:agents]\n'): string {
+  return `  - name: ${name}
+    type: postgres
+    host: 127.0.0.1
+    port: ${CLUSTER_PORT}
+    database: app
+    user: app
+    password: { file: ./app-password }
+${rest}`;
+}
+
 /** Runs the CLI in-process and captures its output. */
 export async function runCli(
   argv: readonly string[],
