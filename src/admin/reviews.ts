@@ -6,6 +6,9 @@
  */
 import { AirlockError, type ErrorCode, errorCatalog } from '../core/errors.js';
 import { type Identity, matchesPrincipal, type PrincipalRef } from '../core/identity.js';
+import type { BreakGlassView } from '../reviews/break-glass.js';
+import type { CampaignItemView, CampaignReport, CampaignView, ItemDecision } from '../reviews/campaigns.js';
+import type { SuspensionView } from '../reviews/expiry.js';
 import { parseScope } from '../reviews/scopes.js';
 import type { ReviewService } from '../reviews/service.js';
 import type { ApprovalRequestView, GrantView, RequestStatus } from '../reviews/types.js';
@@ -31,6 +34,14 @@ export interface AccessRequest {
   readonly ttlMs: number;
 }
 
+/** Input for break-glass (the access is for the caller only). */
+export interface BreakGlassRequest {
+  readonly connection: string;
+  readonly reason: string;
+  /** Default 1 h, at most 24 h. */
+  readonly ttlMs?: number;
+}
+
 /** Everything the CLI and API do with grants and approvals, as the acting identity. */
 export interface ReviewAdmin {
   createGrant(input: CreateGrantRequest): Promise<GrantView>;
@@ -47,6 +58,25 @@ export interface ReviewAdmin {
   ): Promise<ApprovalRequestView>;
   /** Waits up to `timeoutMs` for a decision; returns the request as it is then. */
   waitApproval(id: number, timeoutMs: number): Promise<ApprovalRequestView>;
+  /** Emergency access for the acting identity, without an approver (docs/reviews.md#break-glass). */
+  breakGlass(input: BreakGlassRequest): Promise<BreakGlassView>;
+  // ---- campaigns (src/reviews/campaigns.ts) and suspensions (expiry.ts) ----
+  createCampaign(input: CampaignRequest): Promise<CampaignView>;
+  listCampaigns(): Promise<CampaignView[]>;
+  showCampaign(id: number): Promise<CampaignView>;
+  decideItem(id: number, decision: ItemDecision): Promise<CampaignItemView>;
+  campaignReport(id: number): Promise<CampaignReport>;
+  /** Lifts the identity's suspensions on the connection; returns how many. */
+  restoreAccess(connection: string, subject: string, reason: string): Promise<{ lifted: number }>;
+  listSuspensions(connection?: string): Promise<SuspensionView[]>;
+}
+
+/** Input for a new campaign. */
+export interface CampaignRequest {
+  readonly connections: readonly string[];
+  /** `group:X` or `user:S` entries. */
+  readonly reviewers: readonly string[];
+  readonly dueMs: number;
 }
 
 const PRINCIPAL = /^(user|group):\S+$/;
@@ -138,6 +168,69 @@ export class LocalReviewAdmin implements ReviewAdmin {
     await this.showApproval(id);
     return this.#service.wait(id, timeoutMs, new AbortController().signal);
   }
+
+  breakGlass(input: BreakGlassRequest): Promise<BreakGlassView> {
+    return this.#service.breakGlass(this.#actor, input.connection, input.reason, input.ttlMs);
+  }
+
+  async createCampaign(input: CampaignRequest): Promise<CampaignView> {
+    requireRole(this.#roles(this.#actor), ['admin'], 'creating campaigns');
+    const bad = input.reviewers.find((r) => !PRINCIPAL.test(r));
+    if (bad !== undefined) {
+      throw new AirlockError('ERR_BAD_REQUEST', `reviewer ${bad}`, {
+        userMessage: `--reviewers: expected group:NAME or user:SUBJECT entries, received "${bad}"`,
+      });
+    }
+    return this.#service.campaigns.create(
+      { connections: input.connections, reviewers: input.reviewers as PrincipalRef[], dueMs: input.dueMs },
+      this.#actor,
+    );
+  }
+
+  /** Admins and auditors see every campaign; reviewers those they review. */
+  #seesCampaign(campaign: CampaignView): boolean {
+    if (this.#roles(this.#actor).length > 0) return true;
+    return matchesPrincipal(this.#actor, campaign.reviewers as PrincipalRef[]);
+  }
+
+  async listCampaigns(): Promise<CampaignView[]> {
+    return (await this.#service.campaigns.list()).filter((c) => this.#seesCampaign(c));
+  }
+
+  async showCampaign(id: number): Promise<CampaignView> {
+    const campaign = await this.#service.campaigns.show(id);
+    if (!this.#seesCampaign(campaign)) {
+      throw new AirlockError('ERR_NOT_FOUND', `campaign ${id} hidden from ${this.#actor.subject}`, {
+        userMessage: `there is no campaign ${id}`,
+      });
+    }
+    return campaign;
+  }
+
+  decideItem(id: number, decision: ItemDecision): Promise<CampaignItemView> {
+    return this.#service.campaigns.decide(id, this.#actor, decision);
+  }
+
+  async campaignReport(id: number): Promise<CampaignReport> {
+    await this.showCampaign(id);
+    return this.#service.campaigns.report(id);
+  }
+
+  async restoreAccess(connection: string, subject: string, reason: string): Promise<{ lifted: number }> {
+    requireRole(this.#roles(this.#actor), ['admin'], 'restoring access');
+    this.#service.connection(connection);
+    if (!reason.trim()) {
+      throw new AirlockError('ERR_BAD_REQUEST', 'restore without reason', {
+        userMessage: 'restoring access needs a reason (--reason)',
+      });
+    }
+    return { lifted: await this.#service.suspensions.lift(connection, subject, this.#actor, reason) };
+  }
+
+  async listSuspensions(connection?: string): Promise<SuspensionView[]> {
+    requireRole(this.#roles(this.#actor), ['admin', 'auditor'], 'listing suspensions');
+    return this.#service.suspensions.list(connection);
+  }
 }
 
 /** Through the REST API, as the identity of `token`. */
@@ -224,5 +317,38 @@ export class HttpReviewAdmin implements ReviewAdmin {
 
   waitApproval(id: number, timeoutMs: number): Promise<ApprovalRequestView> {
     return this.#call('GET', `/api/v1/approvals/${id}/wait?timeoutMs=${timeoutMs}`);
+  }
+
+  breakGlass(input: BreakGlassRequest): Promise<BreakGlassView> {
+    return this.#call('POST', '/api/v1/approvals/break-glass', input);
+  }
+
+  createCampaign(input: CampaignRequest): Promise<CampaignView> {
+    return this.#call('POST', '/api/v1/reviews/campaigns', input);
+  }
+
+  listCampaigns(): Promise<CampaignView[]> {
+    return this.#call('GET', '/api/v1/reviews/campaigns');
+  }
+
+  showCampaign(id: number): Promise<CampaignView> {
+    return this.#call('GET', `/api/v1/reviews/campaigns/${id}`);
+  }
+
+  decideItem(id: number, decision: ItemDecision): Promise<CampaignItemView> {
+    return this.#call('POST', `/api/v1/reviews/items/${id}/decide`, decision);
+  }
+
+  campaignReport(id: number): Promise<CampaignReport> {
+    return this.#call('GET', `/api/v1/reviews/campaigns/${id}/report`);
+  }
+
+  restoreAccess(connection: string, subject: string, reason: string): Promise<{ lifted: number }> {
+    return this.#call('POST', '/api/v1/reviews/suspensions/restore', { connection, subject, reason });
+  }
+
+  listSuspensions(connection?: string): Promise<SuspensionView[]> {
+    const q = connection ? `?connection=${encodeURIComponent(connection)}` : '';
+    return this.#call('GET', `/api/v1/reviews/suspensions${q}`);
   }
 }

@@ -23,6 +23,7 @@ import { exchangeRoutes } from './routes/exchange.js';
 import { grantRoutes } from './routes/grants.js';
 import { healthRoutes } from './routes/health.js';
 import { lockRoutes } from './routes/locks.js';
+import { reviewRoutes } from './routes/reviews.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { kIdentity } from './symbols.js';
@@ -98,6 +99,7 @@ export async function createApi(deps: ApiDeps): Promise<FastifyInstance> {
   if (deps.reviews) {
     await app.register(grantRoutes, { prefix: '/api/v1', ...routeDeps, reviews: deps.reviews });
     await app.register(approvalRoutes, { prefix: '/api/v1', ...routeDeps, reviews: deps.reviews });
+    await app.register(reviewRoutes, { prefix: '/api/v1', ...routeDeps, reviews: deps.reviews });
   }
   await app.register(configRoutes, { prefix: '/api/v1', ...routeDeps });
   await app.register(lockRoutes, { prefix: '/api/v1', ...routeDeps });

@@ -93,6 +93,8 @@ export interface TokenRevokedEvent {
   readonly name: string;
   /** Set for a delegate revoked because an ancestor was: that ancestor's name. */
   readonly cascadedFrom?: string;
+  /** Set when the expiry job revoked it: `expired-unused`. */
+  readonly reason?: string;
 }
 
 /** A delegate token was issued by token exchange (`airlock delegate`, POST /api/v1/token/exchange). */
@@ -185,6 +187,69 @@ export interface GrantRevokedEvent {
   readonly grantId: string;
   readonly connection: string;
   readonly principal: string;
+  /** Set when not an admin's plain revoke: `expired-unused`, `expired` (expiry job) or `campaign`. */
+  readonly reason?: string;
+}
+
+/** A campaign reviewer narrowed a grant's scope. */
+export interface GrantNarrowedEvent {
+  readonly type: 'grant.narrowed';
+  readonly actor: IdentityRef;
+  readonly grantId: string;
+  readonly connection: string;
+  readonly principal: string;
+  readonly scope: string;
+  readonly previousScope: string;
+  readonly reason: string;
+}
+
+/** A root identity's standing access on a connection was suspended (config unchanged). */
+export interface AccessSuspendedEvent {
+  readonly type: 'access.suspended';
+  readonly actor: IdentityRef;
+  readonly connection: string;
+  readonly subject: string;
+  /** The route suspended (`access:group:x`, `grant:ID`), or `*` (every route on the connection). */
+  readonly entry: string;
+  /** `expired-unused`, `campaign-revoked`, `campaign-narrowed` or `campaign-overdue`. */
+  readonly reason: string;
+  readonly campaign?: number;
+}
+
+/** Suspensions of an identity on a connection were lifted (`airlock reviews restore`, a certification). */
+export interface AccessRestoredEvent {
+  readonly type: 'access.restored';
+  readonly actor: IdentityRef;
+  readonly connection: string;
+  readonly subject: string;
+  readonly reason: string;
+}
+
+/** A recertification campaign was created. */
+export interface CampaignCreatedEvent {
+  readonly type: 'campaign.created';
+  readonly actor: IdentityRef;
+  readonly campaign: number;
+  readonly connections: readonly string[];
+  readonly reviewers: readonly string[];
+  readonly dueAt: string;
+  readonly items: number;
+}
+
+/** A campaign item was decided (`certify`, `narrow`, `revoke`) or went overdue (`overdue-hold`, `overdue-deny`). */
+export interface CampaignDecidedEvent {
+  readonly type: 'campaign.decided';
+  readonly actor: IdentityRef;
+  readonly campaign: number;
+  readonly item: number;
+  readonly connection: string;
+  readonly subject: string;
+  /** `grant:ID` or `access:REF`. */
+  readonly entry: string;
+  readonly decision: string;
+  /** `narrow`: the new scope. */
+  readonly scope?: string;
+  readonly reason: string;
 }
 
 /** An approval request was created (held session, held command or JIT access request). */
@@ -210,7 +275,10 @@ export interface ApprovalDecidedEvent {
   readonly type: 'approval.decided';
   readonly request: number;
   readonly connection: string;
-  /** The approver; `airlock` (kind service, issuer local) when the last step timed out. */
+  /**
+   * The approver; `airlock` (kind service, issuer local) when the last step timed out;
+   * `policy:<file>` (kind service) when an `autoApprove` policy approved it.
+   */
   readonly actor: IdentityRef;
   readonly decision: 'approve' | 'deny' | 'expire';
   /** The request's status after this decision. */
@@ -232,6 +300,29 @@ export interface CertificationRecordedEvent {
   /** The held session the review released, if any. */
   readonly sessionId?: string;
   readonly validUntil: string;
+}
+
+/**
+ * Someone used break-glass (`airlock approvals break-glass`): emergency access for themselves,
+ * opened without an approver, or refused. Written loudly on purpose; the follow-up review
+ * request must be decided afterwards.
+ */
+export interface BreakGlassEvent {
+  readonly type: 'break-glass';
+  /** Who asked; the access is for them only. */
+  readonly actor: IdentityRef;
+  readonly connection: string;
+  readonly reason: string;
+  readonly outcome: 'success' | 'failure';
+  /** Why it was refused. */
+  readonly error?: AuditError;
+  /** The grant (source `break-glass`) it opened. */
+  readonly grantId?: string;
+  readonly scope?: string;
+  /** When the access ends. */
+  readonly expiresAt?: string;
+  /** The follow-up review request (kind `review`) approvers must decide. */
+  readonly request?: number;
 }
 
 /** What retention did to one node's chain. */
@@ -277,9 +368,15 @@ export type AuditEventBody =
   | SessionTerminatedEvent
   | GrantCreatedEvent
   | GrantRevokedEvent
+  | GrantNarrowedEvent
+  | AccessSuspendedEvent
+  | AccessRestoredEvent
+  | CampaignCreatedEvent
+  | CampaignDecidedEvent
   | ApprovalRequestedEvent
   | ApprovalDecidedEvent
   | CertificationRecordedEvent
+  | BreakGlassEvent
   | ConfigReloadEvent
   | RetentionRunEvent;
 

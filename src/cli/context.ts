@@ -22,6 +22,7 @@ import { LockService } from '../identity/locks.js';
 import { OidcVerifier } from '../identity/oidc.js';
 import { TokenService } from '../identity/tokens.js';
 import { openStore } from '../store/db.js';
+import { loadCredentials, storedToken } from './credentials.js';
 import type { CliIo } from './io.js';
 
 /** The global flags every command accepts. */
@@ -42,17 +43,35 @@ export async function loadCliConfig(flags: GlobalFlags, io: CliIo): Promise<Airl
   return loadConfig(findConfigFile(flags.config, io.env, io.cwd), io.env);
 }
 
-/** Opens the admin surface: remote when --server/AIRLOCK_SERVER (and no --config), else local. */
+/**
+ * The server and token a command goes through, or undefined for local mode: --server /
+ * AIRLOCK_SERVER (unless --config), else the server `airlock login` stored unless a config is named
+ * (--config, AIRLOCK_CONFIG). The token: --token, AIRLOCK_TOKEN, else the stored login's for that
+ * server (ERR_TOKEN_EXPIRED once it expired, saying to log in again).
+ */
+export function resolveRemote(
+  flags: GlobalFlags,
+  io: CliIo,
+): { readonly server: string; readonly token: string } | undefined {
+  const explicitServer = flags.server ?? (flags.config ? undefined : io.env.AIRLOCK_SERVER);
+  const namedConfig = flags.config ?? io.env.AIRLOCK_CONFIG;
+  const server = explicitServer ?? (namedConfig ? undefined : loadCredentials(io.env)?.server);
+  if (!server) return undefined;
+  const token =
+    flags.token ?? io.env.AIRLOCK_TOKEN ?? storedToken(io.env, server, systemClock.nowMs())?.token;
+  if (!token) {
+    throw new AirlockError('ERR_UNAUTHENTICATED', 'no token for --server', {
+      userMessage: `with --server, pass --token TOKEN or set AIRLOCK_TOKEN (or run \`airlock login --server ${server}\`)`,
+    });
+  }
+  return { server, token };
+}
+
+/** Opens the admin surface: remote per `resolveRemote`, else local on the config's store. */
 export async function openAdmin(flags: GlobalFlags, io: CliIo): Promise<AdminSession> {
-  const server = flags.server ?? (flags.config ? undefined : io.env.AIRLOCK_SERVER);
-  if (server) {
-    const token = flags.token ?? io.env.AIRLOCK_TOKEN;
-    if (!token) {
-      throw new AirlockError('ERR_UNAUTHENTICATED', 'no token for --server', {
-        userMessage: 'with --server, pass --token TOKEN or set AIRLOCK_TOKEN',
-      });
-    }
-    return { admin: new HttpAdmin(server, token), close: async () => {} };
+  const remote = resolveRemote(flags, io);
+  if (remote) {
+    return { admin: new HttpAdmin(remote.server, remote.token), close: async () => {} };
   }
   const config = await loadCliConfig(flags, io);
   const store = await openStore(config.store);

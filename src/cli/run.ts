@@ -11,8 +11,10 @@ import { delegateCommand } from './commands/delegate.js';
 import { demoCommand } from './commands/demo.js';
 import { grantCommands } from './commands/grants.js';
 import { lockCommands } from './commands/lock.js';
+import { loginCommands } from './commands/login.js';
 import { policyCommands } from './commands/policy.js';
 import { requestCommand } from './commands/request.js';
+import { reviewCommands } from './commands/reviews.js';
 import { serveCommand } from './commands/serve.js';
 import { sessionCommands } from './commands/sessions.js';
 import { tokenCommands, whoamiCommand } from './commands/tokens.js';
@@ -27,7 +29,7 @@ export function buildProgram(io: CliIo, state: { exit: number }): Command {
       'config file (else AIRLOCK_CONFIG, else ./airlock.yaml): act locally on the store',
     )
     .option('--server <url>', 'Airlock API URL (else AIRLOCK_SERVER): act through the API as --token')
-    .option('--token <token>', 'token to act as with --server (else AIRLOCK_TOKEN)')
+    .option('--token <token>', 'token to act as with --server (else AIRLOCK_TOKEN, else airlock login)')
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
       writeErr: (text) => io.stderr.write(text),
@@ -46,9 +48,11 @@ export function buildProgram(io: CliIo, state: { exit: number }): Command {
   policyCommands(program, ctx);
   grantCommands(program, ctx);
   approvalCommands(program, ctx);
+  reviewCommands(program, ctx);
   requestCommand(program, ctx);
   delegateCommand(program, ctx);
   lockCommands(program, ctx);
+  loginCommands(program, ctx);
   return program;
 }
 

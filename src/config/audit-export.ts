@@ -175,7 +175,8 @@ function readUrl(findings: Findings, map: YamlMap, where: string): string | unde
 
 const SECRET_EXPECTED = '{env: NAME} or {file: PATH}';
 
-function readSecret(
+/** A `{env}` / `{file}` secret (a literal warns); shared with `notifications:` (notifications.ts). */
+export function readSecret(
   findings: Findings,
   value: unknown,
   path: string,

@@ -3,7 +3,7 @@
  * never appear in a problem or warning; only their shape does.
  */
 import type { Connection, SecretRef, UpstreamTls } from '../core/connection.js';
-import { accessList, isPort, optionalString, requiredString, resolveFrom } from './fields.js';
+import { accessList, isPort, optionalString, principalList, requiredString, resolveFrom } from './fields.js';
 import { readGuardrails } from './guardrails.js';
 import { readLimits } from './limits.js';
 import { readMasking } from './masking.js';
@@ -26,6 +26,7 @@ const CONNECTION_KEYS = [
   'reviews',
   'masking',
   'limits',
+  'breakGlass',
 ] as const;
 const NAME = /^[a-zA-Z0-9_][a-zA-Z0-9_.-]*$/;
 const TLS_MODES: readonly UpstreamTls['mode'][] = ['disable', 'require', 'verify-full'];
@@ -94,7 +95,11 @@ function readConnection(
   const tls = readTls(findings, value.tls, keyPath(where, 'tls'), context);
   const tags = readTags(findings, value.tags, keyPath(where, 'tags'));
   const { refs: access, scopes: accessScopes } = accessList(findings, value.access, keyPath(where, 'access'));
-  const reviews = readReviews(findings, value.reviews, keyPath(where, 'reviews'));
+  const reviews = readReviews(findings, value.reviews, keyPath(where, 'reviews'), context);
+  const breakGlass =
+    value.breakGlass === undefined
+      ? undefined
+      : principalList(findings, value.breakGlass, keyPath(where, 'breakGlass'));
   const guardrails = readGuardrails(findings, value.guardrails, value.policies, where, context);
   const masking = readMasking(findings, value.masking, where, context);
   const limits = readLimits(findings, value.limits, keyPath(where, 'limits'));
@@ -118,6 +123,7 @@ function readConnection(
     ...(guardrails ? { guardrails } : {}),
     ...(masking ? { masking } : {}),
     ...(limits ? { limits } : {}),
+    ...(breakGlass && breakGlass.length > 0 ? { breakGlass } : {}),
   };
 }
 

@@ -4,7 +4,7 @@
  */
 import type { ConnectionReviews, ReviewStep } from '../core/connection.js';
 import { parseDuration } from '../identity/duration.js';
-import { principalList } from './fields.js';
+import { principalList, resolveFrom } from './fields.js';
 import { checkKeys, type Findings, isMap, keyPath } from './problems.js';
 
 const REVIEW_KEYS = [
@@ -17,6 +17,7 @@ const REVIEW_KEYS = [
   'then',
   'grace',
   'expireUnusedAfter',
+  'autoApprove',
 ] as const;
 
 const DEFAULTS = {
@@ -70,8 +71,45 @@ function readSteps(findings: Findings, value: unknown, path: string): ReviewStep
   return steps;
 }
 
+/** Where `autoApprove` files are looked for (the config file's folder). */
+export interface ReviewsContext {
+  readonly baseDir: string;
+  readonly fileExists: (path: string) => boolean;
+}
+
+/** `autoApprove: [file.cedar]`: absolute paths of files that exist. */
+function readAutoApprove(
+  findings: Findings,
+  value: unknown,
+  path: string,
+  context: ReviewsContext | undefined,
+): string[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) {
+    findings.expected(path, 'a list of .cedar file paths', value);
+    return [];
+  }
+  const files: string[] = [];
+  value.forEach((item, index) => {
+    if (typeof item !== 'string' || item === '') {
+      findings.expected(keyPath(path, index), 'a .cedar file path', item);
+      return;
+    }
+    const absolute = context ? resolveFrom(context.baseDir, item) : item;
+    if (context && !context.fileExists(absolute))
+      findings.problem(keyPath(path, index), `file ${absolute} does not exist`);
+    else files.push(absolute);
+  });
+  return files;
+}
+
 /** Reads `reviews`; undefined when the connection has none. */
-export function readReviews(findings: Findings, value: unknown, path: string): ConnectionReviews | undefined {
+export function readReviews(
+  findings: Findings,
+  value: unknown,
+  path: string,
+  context?: ReviewsContext,
+): ConnectionReviews | undefined {
   if (value === undefined || value === null) return undefined;
   if (!isMap(value)) {
     findings.expected(path, 'a mapping with maxAge, approvers, wait, ...', value);
@@ -101,6 +139,7 @@ export function readReviews(findings: Findings, value: unknown, path: string): C
   const graceMs = duration(findings, value.grace, keyPath(path, 'grace')) ?? DEFAULTS.graceMs;
   const expireUnusedAfterMs = duration(findings, value.expireUnusedAfter, keyPath(path, 'expireUnusedAfter'));
   const fallback = readSteps(findings, value.fallback, keyPath(path, 'fallback'));
+  const autoApprove = readAutoApprove(findings, value.autoApprove, keyPath(path, 'autoApprove'), context);
   return {
     maxAgeMs,
     approvers,
@@ -111,5 +150,6 @@ export function readReviews(findings: Findings, value: unknown, path: string): C
     onTimeout: 'deny',
     graceMs,
     ...(expireUnusedAfterMs !== undefined ? { expireUnusedAfterMs } : {}),
+    ...(autoApprove.length > 0 ? { autoApprove } : {}),
   };
 }

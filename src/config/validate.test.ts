@@ -49,7 +49,7 @@ connections:
     password: { file: secrets/reports.pw }
 logging: { level: debug }
 retention: { audit: 400d, recordings: 90d }
-notifications: [{ slack: https://hooks.example }]
+notifications: [{ name: slack-dba, type: slack, url: https://hooks.example/services/x, groups: [group:dba] }]
 `;
 
 describe('parseConfig', () => {
@@ -112,6 +112,15 @@ describe('parseConfig', () => {
       access: [],
     });
     assert.equal(config.logging.level, 'debug');
+    assert.deepEqual(config.notifications, [
+      {
+        name: 'slack-dba',
+        type: 'slack',
+        url: { value: 'https://hooks.example/services/x' },
+        groups: ['group:dba'],
+        timeoutMs: 5000,
+      },
+    ]);
     // The password file is absent in this fake file system: a warning, not a problem.
     assert.deepEqual(warnings, [
       'connections[1].password: password file /etc/airlock/secrets/reports.pw does not exist',

@@ -12,14 +12,12 @@ import type { AirlockConfig, ListenAddress } from '../core/config.js';
 import { readAudit } from './audit-export.js';
 import { readConnections } from './connections.js';
 import { listenAddress, optionalString, principalList, resolveFrom } from './fields.js';
+import { readNotifications } from './notifications.js';
 import { readIdentity } from './oidc-issuers.js';
 import { checkKeys, Findings, isMap, type YamlMap } from './problems.js';
 import { readRetention } from './retention.js';
 
-/**
- * Top-level keys. `notifications` is reserved for a later issue: accepted as it is and not
- * validated yet, so configs written for it do not fail today.
- */
+/** Top-level keys. */
 const TOP_KEYS = [
   'store',
   'node',
@@ -84,6 +82,7 @@ export function parseConfig(yamlText: string, options: ParseOptions): ConfigChec
   const logging = readLogging(findings, root.logging);
   const audit = readAudit(findings, root.audit, { baseDir, env: options.env });
   const retention = readRetention(findings, root.retention);
+  const notifications = readNotifications(findings, root.notifications, { baseDir, env: options.env });
 
   if (findings.problems.length > 0) return { problems: findings.problems, warnings: findings.warnings };
   const config: AirlockConfig = {
@@ -99,6 +98,7 @@ export function parseConfig(yamlText: string, options: ParseOptions): ConfigChec
     logging,
     audit,
     retention,
+    notifications,
     warnings: findings.warnings,
   };
   return { config, problems: findings.problems, warnings: findings.warnings };

@@ -70,6 +70,22 @@ export interface WebhookExportSink extends ExportSinkBase {
 /** One `audit.export` entry. */
 export type ExportSink = JsonlExportSink | WebhookExportSink;
 
+/** One `notifications:` target: where approvers hear about requests (src/notify/). */
+export interface NotificationTarget {
+  /** Unique; names the target in logs. */
+  readonly name: string;
+  /** `webhook`: signed JSON; `slack`: a Slack-compatible incoming-webhook message (`{text, blocks}`). */
+  readonly type: 'webhook' | 'slack';
+  /** The receiver's URL: a secret itself for Slack, so it may come from `{env}` or `{file}` too. */
+  readonly url: SecretRef;
+  /** The HMAC key (`X-Airlock-Signature`); required for webhooks, optional for Slack. */
+  readonly secret?: SecretRef;
+  /** The approver groups/users it serves; absent: every request. Break-glass reaches every target. */
+  readonly groups?: readonly PrincipalRef[];
+  /** Longest one POST may take, in ms. */
+  readonly timeoutMs: number;
+}
+
 /** A configured retention period. */
 export interface RetentionPeriod {
   /** As written in the config (`400d`), for audit events and logs. */
@@ -106,6 +122,8 @@ export interface AirlockConfig {
   readonly logging: { readonly level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent' };
   /** Audit export sinks. Optional so configs built in code stay valid; `parseConfig` always sets it. */
   readonly audit?: { readonly export: readonly ExportSink[] };
+  /** Notification targets; absent or empty: approvers are only told through the server log. */
+  readonly notifications?: readonly NotificationTarget[];
   /** How long data is kept; an absent period keeps it forever. */
   readonly retention?: { readonly audit?: RetentionPeriod; readonly recordings?: RetentionPeriod };
   /** Warnings found while loading (e.g. literal passwords); printed by `config check` and at start. */

@@ -57,6 +57,11 @@ export interface ConnectionReviews {
   /** Stale by less than this: allowed, with a warning. */
   readonly graceMs: number;
   readonly expireUnusedAfterMs?: number;
+  /**
+   * Absolute paths of `.cedar` files (`autoApprove:`): a request one of them permits is approved at
+   * once, reviewer `policy:<file name>` (src/reviews/auto-approve.ts).
+   */
+  readonly autoApprove?: readonly string[];
 }
 
 /**
@@ -112,6 +117,8 @@ export interface Connection {
   readonly masking?: ConnectionMasking;
   /** Absent: sessions are not limited (config/limits.ts, server/session-limits.ts). */
   readonly limits?: ConnectionLimits;
+  /** Who may open emergency access for themselves (`airlock approvals break-glass`); absent: nobody. */
+  readonly breakGlass?: readonly PrincipalRef[];
 }
 
 /** A connection's `limits:`; each absent field sets no limit. */

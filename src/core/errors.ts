@@ -175,6 +175,15 @@ export const errorCatalog = {
     http: 409,
     exit: 4,
   },
+  ERR_BREAK_GLASS_NOT_ALLOWED: {
+    message: 'you may not use break-glass on this connection',
+    action:
+      'Break-glass is for the people in the connection’s `breakGlass:` list; ask for access instead (`airlock request`).',
+    sqlstate: '42501',
+    severity: 'ERROR',
+    http: 403,
+    exit: 3,
+  },
   ERR_UNSUPPORTED: {
     message: 'this feature is not supported through Airlock',
     action: 'Use the plain protocol without the named feature.',

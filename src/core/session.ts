@@ -27,6 +27,8 @@ export interface SessionAccess {
   readonly readOnly: boolean;
   /** What admitted it: `access:group:x` (config) or `grant:ID` (store). */
   readonly source: string;
+  /** The store grant that admitted it, if any: its revocation or narrowing ends the session. */
+  readonly grantId?: string;
   /** `unreviewed`: the connection has no `reviews:` block. `stale`: held at the first statement. */
   readonly freshness: 'fresh' | 'grace' | 'stale' | 'unreviewed';
   /** Said to the client when the review is stale but within grace. */

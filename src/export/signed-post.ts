@@ -32,7 +32,8 @@ export interface SignedPostRequest {
   readonly url: string;
   /** Sent as is; the signature covers exactly these bytes. */
   readonly body: string;
-  readonly secret: string | Buffer;
+  /** The HMAC key; absent: sent unsigned (a Slack incoming webhook's URL is its credential). */
+  readonly secret?: string | Buffer;
   readonly timeoutMs: number;
   readonly clock: Clock;
   /** Extra headers (names lower-case). */
@@ -63,7 +64,9 @@ export async function postSigned(request: SignedPostRequest): Promise<number> {
         'content-type': request.contentType ?? 'application/json',
         'user-agent': 'airlock',
         ...request.headers,
-        [SIGNATURE_HEADER]: signBody(request.secret, request.body),
+        ...(request.secret !== undefined
+          ? { [SIGNATURE_HEADER]: signBody(request.secret, request.body) }
+          : {}),
         [TIMESTAMP_HEADER]: String(Math.floor(request.clock.nowMs() / 1000)),
       },
       signal,

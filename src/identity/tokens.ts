@@ -266,7 +266,7 @@ export class TokenService {
    * feed, on every other server within a second. Revoking a name whose tokens are all revoked
    * already returns the latest one unchanged (idempotent); an unknown name is ERR_NOT_FOUND.
    */
-  async revoke(name: string, actor: Identity): Promise<TokenInfo> {
+  async revoke(name: string, actor: Identity, reason?: string): Promise<TokenInfo> {
     return this.#db.transaction().execute(async (trx) => {
       const rows = await trx
         .selectFrom('tokens')
@@ -312,6 +312,7 @@ export class TokenService {
           actor: toIdentityRef(actor),
           name: row.name,
           ...(row === live ? {} : { cascadedFrom: name }),
+          ...(reason ? { reason } : {}),
         });
       }
       return toInfo({ ...live, revoked_at: revokedAt, revoked_by: actor.subject });

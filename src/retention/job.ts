@@ -5,26 +5,26 @@
  */
 import type { AuditRetentionResult } from './audit-retention.js';
 
-/** Options for `RetentionJob`. */
-export interface RetentionJobOptions {
+/** Options for `RetentionJob` (`R`: what one run returns; src/reviews/ schedules expiry with it too). */
+export interface RetentionJobOptions<R = AuditRetentionResult> {
   /** One run (`runAuditRetention` with the server's dependencies bound). */
-  readonly run: () => Promise<AuditRetentionResult>;
+  readonly run: () => Promise<R>;
   /** Default one hour. */
   readonly intervalMs?: number;
   /** Delay before the first run. Default 60 s. */
   readonly firstRunMs?: number;
-  readonly onResult?: (result: AuditRetentionResult) => void;
+  readonly onResult?: (result: R) => void;
   readonly onError?: (err: unknown) => void;
 }
 
 /** A scheduled retention job. */
-export class RetentionJob {
-  readonly #o: RetentionJobOptions;
+export class RetentionJob<R = AuditRetentionResult> {
+  readonly #o: RetentionJobOptions<R>;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #stopped = false;
 
-  constructor(options: RetentionJobOptions) {
+  constructor(options: RetentionJobOptions<R>) {
     this.#o = options;
   }
 

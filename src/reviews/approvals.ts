@@ -39,6 +39,8 @@ export interface NewRequest {
   readonly evidence?: Evidence;
   readonly sessionId?: string;
   readonly ttlMs?: number;
+  /** Decide within this long instead of the connection's steps and wait (break-glass follow-ups: 24 h). */
+  readonly dueMs?: number;
 }
 
 /** Root of an identity's chain: freshness and self-approval checks are about it. */
@@ -131,7 +133,7 @@ export class ApprovalStore {
           ttl_ms: input.ttlMs ?? null,
           status: 'pending',
           created_at: now.toISOString(),
-          expires_at: new Date(now.getTime() + lifetimeMs(settings)).toISOString(),
+          expires_at: new Date(now.getTime() + (input.dueMs ?? lifetimeMs(settings))).toISOString(),
           decided_at: null,
           step: 0,
           window_until: null,
@@ -352,6 +354,54 @@ export class ApprovalStore {
       ...(windowMs !== undefined ? { windowMs } : {}),
     });
     return this.require(id);
+  }
+
+  /**
+   * Approves pending request `id` on behalf of a rule, not a person (an `autoApprove` policy):
+   * `actor.subject` (`policy:<file>`) is recorded as the approver, and the approval rules
+   * (approver sets, N-of-M) do not apply. False when the request was no longer pending.
+   */
+  async approveByRule(id: number, actor: IdentityRef, reason: string): Promise<boolean> {
+    const now = this.#clock.now().toISOString();
+    const approved = await this.#db.transaction().execute(async (trx) => {
+      const result = await trx
+        .updateTable('approval_requests')
+        .set({ status: 'approved', decided_at: now })
+        .where('id', '=', id)
+        .where('status', '=', 'pending')
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) !== 1) return undefined;
+      await trx
+        .insertInto('approvals')
+        .values({
+          request_id: id,
+          approver: actor.subject,
+          approver_identity: JSON.stringify(actor),
+          decision: 'approve',
+          reason,
+          window_ms: null,
+          at: now,
+        })
+        .execute();
+      await recordChange(trx, 'approval.decided', String(id), this.#clock);
+      const row = await trx
+        .selectFrom('approval_requests')
+        .select('connection')
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow();
+      return row.connection;
+    });
+    if (approved === undefined) return false;
+    this.#audit.append({
+      type: 'approval.decided',
+      request: id,
+      connection: approved,
+      actor,
+      decision: 'approve',
+      status: 'approved',
+      reason,
+    });
+    return true;
   }
 
   /** Applies `then: deny` to a pending request whose last step timed out. */

@@ -17,8 +17,9 @@ export async function gatherEvidence(
   clock: Clock,
   subject: string,
   connection: string,
+  windowDays: number = WINDOW_DAYS,
 ): Promise<Evidence> {
-  const since = new Date(clock.nowMs() - WINDOW_DAYS * 86_400_000).toISOString();
+  const since = new Date(clock.nowMs() - windowDays * 86_400_000).toISOString();
   const sessions = await db
     .selectFrom('sessions')
     .select(['id', 'started_at', 'statements'])
@@ -49,7 +50,7 @@ export async function gatherEvidence(
     for (const object of record.objects ?? []) if (tables.size < 50) tables.add(object);
   }
   return {
-    windowDays: WINDOW_DAYS,
+    windowDays,
     sessions: sessions.length,
     recentSessions: sessions
       .slice(0, 5)

@@ -21,7 +21,7 @@ export interface CreateGrantInput {
   readonly scope: ResolvedScope;
   readonly reason: string;
   readonly ttlMs?: number;
-  readonly source: 'grant' | 'jit' | 'access' | 'break-glass';
+  readonly source: 'grant' | 'jit' | 'access' | 'break-glass' | 'campaign';
   readonly request?: number;
 }
 
@@ -110,8 +110,11 @@ export class GrantStore {
     return rows.filter((r) => filter.all || r.expires_at === null || r.expires_at > now).map(toView);
   }
 
-  /** Revokes grant `id` as `actor`. Its sessions end within a second (change `grant.revoked`). */
-  async revoke(id: string, actor: Identity): Promise<GrantView> {
+  /**
+   * Revokes grant `id` as `actor`. Its sessions end within a second (change `grant.revoked`).
+   * `reason`: why, when not an admin's plain revoke (`expired-unused`, `expired`, `campaign`).
+   */
+  async revoke(id: string, actor: Identity, reason?: string): Promise<GrantView> {
     const now = this.#clock.now().toISOString();
     const row = await this.#db.transaction().execute(async (trx) => {
       const found = await trx.selectFrom('grants').selectAll().where('id', '=', id).executeTakeFirst();
@@ -134,9 +137,47 @@ export class GrantStore {
         grantId: id,
         connection: row.connection,
         principal: row.principal,
+        ...(reason ? { reason } : {}),
       });
     }
     return toView(row);
+  }
+
+  /**
+   * Replaces live grant `id`'s scope (a campaign's `narrow`); journals `grant.narrowed`. Its live
+   * sessions end within a second (change `grant.narrowed`) and reconnect with the new scope.
+   */
+  async narrow(id: string, scope: ResolvedScope, actor: Identity, reason: string): Promise<GrantView> {
+    const row = await this.#db.transaction().execute(async (trx) => {
+      const found = await trx.selectFrom('grants').selectAll().where('id', '=', id).executeTakeFirst();
+      if (!found || found.revoked_at) {
+        throw new AirlockError('ERR_NOT_FOUND', `grant ${id}`, {
+          userMessage: `there is no live grant "${id}"`,
+        });
+      }
+      const actions = JSON.stringify(scope.actions);
+      await trx.updateTable('grants').set({ scope: scope.scope, actions }).where('id', '=', id).execute();
+      await recordChange(trx, 'grant.narrowed', id, this.#clock);
+      return { ...found, scope: scope.scope, actions, previous: found.scope };
+    });
+    const { previous, ...stored } = row;
+    this.#audit.append({
+      type: 'grant.narrowed',
+      actor: toIdentityRef(actor),
+      grantId: id,
+      connection: row.connection,
+      principal: row.principal,
+      scope: scope.scope,
+      previousScope: previous,
+      reason,
+    });
+    return toView(stored);
+  }
+
+  /** Grant `id`, live or not. */
+  async get(id: string): Promise<GrantView | undefined> {
+    const row = await this.#db.selectFrom('grants').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toView(row) : undefined;
   }
 
   /** Live grants on `connection` naming the identity or one of its groups. */

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { AuditLog } from '../audit/events.js';
 import { redactSecrets } from '../audit/redact.js';
+import { type ApprovalChannelMessage, approvalChannel } from '../core/channels.js';
 import type { Clock } from '../core/clock.js';
 import type { Command } from '../core/command.js';
 import type { Connection, ConnectionReviews, ScopeName } from '../core/connection.js';
@@ -18,11 +19,15 @@ import { type Identity, matchesPrincipal, type PrincipalRef, toIdentityRef } fro
 import type { Session, SessionAccess } from '../core/session.js';
 import type { Database } from '../store/schema.js';
 import { ApprovalStore, rootSubject } from './approvals.js';
+import { AutoApprover } from './auto-approve.js';
+import { type BreakGlassView, openBreakGlass, revokeBreakGlassOf } from './break-glass.js';
+import { CampaignService } from './campaigns.js';
 import { gatherEvidence } from './evidence.js';
+import { AccessUsage, SuspensionStore, type SuspensionView, suspensionCovers } from './expiry.js';
 import { CertificationStore } from './freshness.js';
 import { GrantStore } from './grants.js';
 import { type ApprovalNotifier, SILENT_NOTIFIER } from './notifier.js';
-import type { ApprovalSettings } from './rules.js';
+import { type ApprovalSettings, approversAt } from './rules.js';
 import { isReadOnly, type ResolvedScope, scopeActions, scopeRank } from './scopes.js';
 import type { ApprovalRequestView, RequestStatus } from './types.js';
 import { ApprovalWaiter, type WaitEnd } from './waiter.js';
@@ -36,6 +41,15 @@ export interface ReviewServiceDeps {
   /** Approvers of JIT requests on connections without `reviews:` (the config's admins). */
   readonly admins: () => readonly PrincipalRef[];
   readonly notifier?: ApprovalNotifier;
+  /** Told about `autoApprove` files that cannot be read or parsed (they approve nothing then). */
+  readonly warn?: (message: string) => void;
+}
+
+/** What a held statement's metrics are labelled with (`airlock.approval`, src/core/channels.ts). */
+interface HoldLabels {
+  readonly protocol: Connection['type'];
+  readonly connection: string;
+  readonly rule: string;
 }
 
 /** Requests on connections without `reviews:` (JIT access) wait this long by default. */
@@ -69,18 +83,29 @@ export class ReviewService implements AccessReviews {
   readonly grants: GrantStore;
   readonly approvals: ApprovalStore;
   readonly certifications: CertificationStore;
+  /** Who used which grant or `access:` entry (expiry, campaigns). */
+  readonly usage: AccessUsage;
+  /** Standing access suspended without editing the config (expiry, campaigns). */
+  readonly suspensions: SuspensionStore;
+  /** Recertification campaigns. */
+  readonly campaigns: CampaignService;
   readonly waiter: ApprovalWaiter<ApprovalRequestView>;
   readonly #deps: ReviewServiceDeps;
   readonly #notifier: ApprovalNotifier;
+  readonly #autoApprover: AutoApprover;
   /** Find-or-create in flight per key: clients held at once for the same thing share one request. */
   readonly #creating = new Map<string, Promise<ApprovalRequestView>>();
 
   constructor(deps: ReviewServiceDeps) {
     this.#deps = deps;
     this.#notifier = deps.notifier ?? SILENT_NOTIFIER;
+    this.#autoApprover = new AutoApprover(deps.warn ? { warn: deps.warn } : {});
     const shared = { db: deps.db, clock: deps.clock, audit: deps.audit };
     this.grants = new GrantStore(shared);
     this.certifications = new CertificationStore(shared);
+    this.usage = new AccessUsage(shared);
+    this.suspensions = new SuspensionStore(shared);
+    this.campaigns = new CampaignService({ ...shared, reviews: this });
     this.approvals = new ApprovalStore({ ...shared, settings: (name) => this.settings(name) });
     this.waiter = new ApprovalWaiter((id) => this.approvals.get(id));
   }
@@ -111,22 +136,31 @@ export class ReviewService implements AccessReviews {
       if (!best || scopeRank(scope) > scopeRank(best.scope))
         best = { scope, source, ...(grantId ? { grantId } : {}) };
     };
+    const suspended = await this.suspensions.active(connection.name, identity.subject);
     for (const ref of connection.access) {
       if (!matchesPrincipal(identity, [ref])) continue;
+      if (suspended.some((s) => suspensionCovers(s, `access:${ref}`))) continue;
       const name: ScopeName = connection.accessScopes?.[ref] ?? 'admin';
       consider({ scope: name, actions: scopeActions(name) }, `access:${ref}`);
     }
-    for (const grant of await this.grants.activeFor(identity, connection.name)) {
+    const allSuspended = suspended.some((s) => s.entry === '*');
+    for (const grant of allSuspended ? [] : await this.grants.activeFor(identity, connection.name)) {
+      if (suspended.some((s) => suspensionCovers(s, `grant:${grant.id}`))) continue;
       consider({ scope: grant.scope, actions: grant.actions }, `grant:${grant.id}`, grant.id);
     }
-    if (!best) return undefined;
+    if (!best) {
+      if (suspended.length > 0) throw suspendedError(suspended[0] as SuspensionView);
+      return undefined;
+    }
     const chosen: { scope: ResolvedScope; source: string; grantId?: string } = best;
     if (chosen.grantId) await this.grants.touch(chosen.grantId);
+    await this.usage.record(connection.name, chosen.source, identity.subject);
     const base = {
       scope: chosen.scope.scope,
       ...(chosen.scope.actions.length > 0 ? { actions: new Set(chosen.scope.actions) } : {}),
       readOnly: isReadOnly(chosen.scope),
       source: chosen.source,
+      ...(chosen.grantId ? { grantId: chosen.grantId } : {}),
     };
     const reviews = connection.reviews;
     if (!reviews) return { ...base, freshness: 'unreviewed' };
@@ -177,10 +211,16 @@ export class ReviewService implements AccessReviews {
       session.reason,
       session.id,
     );
+    // Approved by an autoApprove policy as it was created: nothing to wait for.
+    if (request.status === 'approved') return { request: request.id, reviewers: approversOf(request) };
     notice(
       `access review required: request ${request.id} is waiting for ${request.waitingFor.join(', ')} (approve: ${request.approveCommand})`,
     );
-    return this.#hold(request, reviews.waitMs, signal);
+    return this.#hold(request, reviews.waitMs, signal, {
+      protocol: connection.type,
+      connection: connection.name,
+      rule: 'review',
+    });
   }
 
   async approveCommand(
@@ -220,10 +260,20 @@ export class ReviewService implements AccessReviews {
           sessionId: session.id,
         }),
     );
-    notice(
-      `approval required (${hold.rule}): request ${request.id} is waiting for ${request.waitingFor.join(', ')} (approve: ${request.approveCommand})`,
-    );
-    const outcome = await this.#hold(request, this.settings(connection.name).waitMs, signal);
+    let outcome: ApprovalOutcome;
+    if (request.status === 'approved') {
+      // Approved by an autoApprove policy as it was created.
+      outcome = { request: request.id, reviewers: approversOf(request) };
+    } else {
+      notice(
+        `approval required (${hold.rule}): request ${request.id} is waiting for ${request.waitingFor.join(', ')} (approve: ${request.approveCommand})`,
+      );
+      outcome = await this.#hold(request, this.settings(connection.name).waitMs, signal, {
+        protocol: connection.type,
+        connection: connection.name,
+        rule: hold.rule,
+      });
+    }
     const approved = await this.approvals.get(request.id);
     // Single use: this statement uses it (a window covers the action until it ends).
     if (approved && approved.windowUntil === null && !(await this.approvals.consume(request.id))) {
@@ -280,32 +330,95 @@ export class ReviewService implements AccessReviews {
 
   async #create(input: Parameters<ApprovalStore['create']>[0]): Promise<ApprovalRequestView> {
     const request = await this.approvals.create(input);
+    const approved = await this.#autoApprove(request, input);
+    if (approved) return approved;
     this.#notifier.requested(request);
     const settings = this.settings(request.connection);
     settings.fallback.forEach((step, index) => {
       // Escalation notices only; who may approve is computed from the clock on every decision.
+      const added = step.approvers.filter((a) => !approversAt(settings, index).includes(a));
       const timer = setTimeout(async () => {
         const current = await this.approvals.get(request.id).catch(() => undefined);
-        if (current?.status === 'pending') this.#notifier.escalated(current, index + 1, current.waitingFor);
+        if (current?.status === 'pending') this.#notifier.escalated(current, index + 1, added);
       }, step.afterMs);
       timer.unref();
     });
     return request;
   }
 
-  /** Waits for `request` up to `waitMs` (never past its last step); throws the client's error. */
-  async #hold(request: ApprovalRequestView, waitMs: number, signal: AbortSignal): Promise<ApprovalOutcome> {
-    const untilExpiry = Date.parse(request.expiresAt) - this.#deps.clock.nowMs();
-    const end = await this.waiter.wait(request.id, Math.min(waitMs, untilExpiry), signal);
-    if (end.kind === 'decided' && end.request.status === 'approved') {
-      return { request: request.id, reviewers: approversOf(end.request) };
+  /** Approves a new request its connection's `autoApprove` policies permit; undefined otherwise. */
+  async #autoApprove(
+    request: ApprovalRequestView,
+    input: Parameters<ApprovalStore['create']>[0],
+  ): Promise<ApprovalRequestView | undefined> {
+    const connection = this.#deps.connections().get(request.connection);
+    if (!connection?.reviews?.autoApprove) return undefined;
+    const reviewer = this.#autoApprover.reviewer({
+      kind: request.kind,
+      requester: input.requester,
+      connection,
+      ...(request.scope ? { scope: request.scope } : {}),
+      ...(request.action ? { action: request.action } : {}),
+    });
+    if (!reviewer) return undefined;
+    const rule = policyActor(reviewer);
+    if (!(await this.approvals.approveByRule(request.id, toIdentityRef(rule), `permitted by ${reviewer}`)))
+      return undefined;
+    const approved = await this.approvals.require(request.id);
+    await this.#applyApproval(approved, rule);
+    await this.waiter.wake(request.id);
+    return approved;
+  }
+
+  /**
+   * Waits for `request` up to `waitMs` (never past its last step); throws the client's error.
+   * Publishes `held`, then exactly one `released`, on `airlock.approval` (the held-requests gauge
+   * and the approval latency histogram).
+   */
+  async #hold(
+    request: ApprovalRequestView,
+    waitMs: number,
+    signal: AbortSignal,
+    labels: HoldLabels,
+  ): Promise<ApprovalOutcome> {
+    const observed = approvalChannel.hasSubscribers;
+    const heldAt = performance.now();
+    if (observed) approvalChannel.publish({ phase: 'held', ...labels } satisfies ApprovalChannelMessage);
+    let outcome: 'approved' | 'denied' | 'expired' | 'cancelled' = 'cancelled';
+    try {
+      const untilExpiry = Date.parse(request.expiresAt) - this.#deps.clock.nowMs();
+      const end = await this.waiter.wait(request.id, Math.min(waitMs, untilExpiry), signal);
+      if (end.kind === 'decided') {
+        outcome =
+          end.request.status === 'approved'
+            ? 'approved'
+            : end.request.status === 'denied'
+              ? 'denied'
+              : 'expired';
+      }
+      if (end.kind === 'decided' && end.request.status === 'approved') {
+        return { request: request.id, reviewers: approversOf(end.request) };
+      }
+      if (end.kind === 'timeout') {
+        outcome = 'expired';
+        // Expires it when its last step is over (then: deny); a later read would do the same.
+        const current = await this.approvals.get(request.id);
+        if (current?.status === 'approved') {
+          outcome = 'approved';
+          return { request: request.id, reviewers: approversOf(current) };
+        }
+      }
+      throw heldError(request, end);
+    } finally {
+      if (observed) {
+        approvalChannel.publish({
+          phase: 'released',
+          ...labels,
+          outcome,
+          waitedMs: performance.now() - heldAt,
+        } satisfies ApprovalChannelMessage);
+      }
     }
-    if (end.kind === 'timeout') {
-      // Expires it when its last step is over (then: deny); a later read would do the same.
-      const current = await this.approvals.get(request.id);
-      if (current?.status === 'approved') return { request: request.id, reviewers: approversOf(current) };
-    }
-    throw heldError(request, end);
   }
 
   // ---- the operations behind the CLI and API --------------------------------------------------
@@ -360,6 +473,8 @@ export class ReviewService implements AccessReviews {
     }
     const request = await this.approvals.decide(id, approver, decision, reason, windowMs);
     if (request.status === 'approved') await this.#applyApproval(request, approver);
+    if (request.status === 'denied' && request.kind === 'review')
+      await revokeBreakGlassOf(this.#breakGlassDeps(), request, approver);
     await this.waiter.wake(id);
     return (await this.approvals.get(id)) ?? request;
   }
@@ -429,10 +544,52 @@ export class ReviewService implements AccessReviews {
     return this.approvals.list(status ? { status } : {});
   }
 
+  /** Break-glass: emergency access for `identity` itself (src/reviews/break-glass.ts). */
+  breakGlass(
+    identity: Identity,
+    connectionName: string,
+    reason: string,
+    ttlMs?: number,
+  ): Promise<BreakGlassView> {
+    return openBreakGlass(this.#breakGlassDeps(), identity, this.connection(connectionName), reason, ttlMs);
+  }
+
+  #breakGlassDeps() {
+    return {
+      db: this.#deps.db,
+      clock: this.#deps.clock,
+      audit: this.#deps.audit,
+      grants: this.grants,
+      approvals: this.approvals,
+      certifications: this.certifications,
+      notifier: this.#notifier,
+    };
+  }
+
   /** Narrows `ConnectionReviews` for callers that print it. */
   reviewsOf(name: string): ConnectionReviews | undefined {
     return this.#deps.connections().get(name)?.reviews;
   }
+}
+
+/** ERR_ACCESS_DENIED naming the suspension and how an admin lifts it. */
+function suspendedError(s: SuspensionView): AirlockError {
+  const userMessage = `access of "${s.subject}" to "${s.connection}" is suspended (${s.reason}, since ${s.createdAt}); an admin can lift it: airlock reviews restore --connection ${s.connection} --identity ${s.subject} --reason TEXT`;
+  return new AirlockError('ERR_ACCESS_DENIED', userMessage, { userMessage, detail: `suspension: ${s.id}` });
+}
+
+/** The approver recorded for an `autoApprove` policy (`policy:<file>`): not a person. */
+function policyActor(reviewer: string): Identity {
+  return {
+    subject: reviewer,
+    displayName: reviewer,
+    kind: 'service',
+    groups: [],
+    issuer: 'local',
+    tokenId: undefined,
+    expiresAt: undefined,
+    chain: [],
+  };
 }
 
 /** The subjects who approved a request. */

@@ -15,6 +15,12 @@ export interface MetricSources {
   readonly auditLag: () => number;
   /** Per audit export sink, stored events not yet delivered (src/export/). */
   readonly exportLag?: () => ReadonlyMap<string, number>;
+  /** Approver notifications by how they ended (src/notify/). */
+  readonly notifications?: () => {
+    readonly delivered: number;
+    readonly failed: number;
+    readonly dropped: number;
+  };
 }
 
 /** A registry wired to the gate's channels; `dispose()` unsubscribes. */
@@ -96,7 +102,21 @@ export function createMetrics(sources: MetricSources): Metrics {
     },
   });
 
-  // Fed by the review gate and masking through src/core/channels.ts; 0 until those publish.
+  new Gauge({
+    name: 'airlock_notifications_total',
+    help: 'Approver notifications since start, by outcome (failed: gave up after retries; dropped: queue full)',
+    labelNames: ['outcome'],
+    registers: [registry],
+    collect() {
+      const stats = sources.notifications?.();
+      if (!stats) return;
+      this.set({ outcome: 'delivered' }, stats.delivered);
+      this.set({ outcome: 'failed' }, stats.failed);
+      this.set({ outcome: 'dropped' }, stats.dropped);
+    },
+  });
+
+  // Fed by the review gate and masking through src/core/channels.ts.
   const held = new Gauge({
     name: 'airlock_held_requests',
     help: 'Statements waiting for a reviewer now',

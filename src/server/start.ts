@@ -26,10 +26,11 @@ import { DEFAULT_MAX_DELEGATION_DEPTH, TokenExchange } from '../identity/exchang
 import { LockService } from '../identity/locks.js';
 import { OidcVerifier } from '../identity/oidc.js';
 import { TokenService } from '../identity/tokens.js';
+import { createNotifications } from '../notify/index.js';
 import { PolicyEngine } from '../policy/index.js';
 import type { AuditRetentionResult } from '../retention/audit-retention.js';
 import { createServerRetention } from '../retention/schedule.js';
-import { logNotifier } from '../reviews/notifier.js';
+import { createReviewUpkeep, type ReviewUpkeepResult } from '../reviews/campaigns-schedule.js';
 import { ReviewService } from '../reviews/service.js';
 import { openStore, type Store } from '../store/db.js';
 import { endSessionsFor, watchChanges } from './change-feed.js';
@@ -61,6 +62,8 @@ export interface RunningServer {
   createToken(input: CreateTokenInput): Promise<string>;
   /** Runs audit retention once (`clock` set ahead in tests); ERR_BAD_REQUEST without `retention.audit`. */
   runRetention(clock?: Clock): Promise<AuditRetentionResult>;
+  /** Runs expiry and campaign upkeep once (`clock` set ahead in tests). */
+  runReviewUpkeep(clock?: Clock): Promise<ReviewUpkeepResult>;
   /** Waits until every journaled event is in the store. */
   flushAudit(): Promise<void>;
   /** Stops taking sessions, lets open ones finish for up to `graceMs`, tells the rest, then stops. */
@@ -145,15 +148,29 @@ export async function startServer(
   const engine = new PolicyEngine({ connections: current.connections });
   for (const warning of engine.warnings) log.warn({ warning }, 'policy warning');
   const policy = new LivePolicy(engine);
+  // Approvers hear of requests through the log and the `notifications:` targets, off the data path.
+  const notifications = createNotifications({ targets: () => current.notifications ?? [], log, clock, env });
   const reviews = new ReviewService({
     db: store.db,
     clock,
     audit: journal,
     connections: () => catalog,
     admins: () => current.admins,
-    notifier: logNotifier(log),
+    notifier: notifications.notifier,
+    warn: (message) => log.warn({ warning: message }, 'autoApprove policy problem'),
   });
   const locks = new LockService({ db: store.db, clock, audit: journal });
+  // Expiry and campaign reminders/overdue items, on the retention job's schedule.
+  const upkeep = createReviewUpkeep({
+    db: store.db,
+    clock,
+    log,
+    reviews,
+    campaigns: reviews.campaigns,
+    tokens,
+    connections: () => catalog,
+  });
+  upkeep.start();
   const lifecycle = identityLifecycle({ gate: () => gate, locks });
   const gate = new Gate({
     authenticator,
@@ -216,6 +233,7 @@ export async function startServer(
     journalFailures: () => journal.failures,
     auditLag: () => drainer.lag,
     exportLag: () => exporter.lag(),
+    notifications: () => notifications.stats(),
   });
   const adminDeps: LocalAdminDeps = {
     db: store.db,
@@ -259,7 +277,7 @@ export async function startServer(
       );
       if (ended) log.info({ token: change.ref, sessions: ended }, 'ended sessions of revoked token');
     }
-    endSessionsFor(change, { gate, locks, log });
+    endSessionsFor(change, { gate, locks, log, suspensions: reviews.suspensions, grants: reviews.grants });
   });
   log.info({ api: addresses.api, postgres: addresses.postgres, node: config.node }, 'airlock started');
 
@@ -280,7 +298,9 @@ export async function startServer(
       await api.close();
       metrics.dispose();
       await retention.stop();
+      await upkeep.stop();
       await exporter.stop();
+      await notifications.close();
       await drainer.flush();
       await drainer.stop();
       journal.close();
@@ -308,6 +328,7 @@ export async function startServer(
       return token;
     },
     runRetention: (at) => retention.run(at),
+    runReviewUpkeep: (at) => upkeep.run(at),
     flushAudit: () => drainer.flush(),
     async drain(graceMs) {
       gate.startDraining();

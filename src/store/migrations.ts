@@ -298,6 +298,77 @@ export const MIGRATIONS: readonly Migration[] = [
         .execute();
     },
   },
+  {
+    // Expiry and recertification campaigns (src/reviews/expiry.ts, campaigns.ts).
+    id: '0005-expiry-campaigns',
+    async up(db, kind) {
+      const serialId = (table: 'campaigns' | 'campaign_items') =>
+        db.schema
+          .createTable(table)
+          .ifNotExists()
+          .addColumn('id', kind === 'postgres' ? 'serial' : 'integer', (c) =>
+            kind === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement(),
+          );
+      await db.schema
+        .createTable('access_usage')
+        .ifNotExists()
+        .addColumn('connection', 'text', (c) => c.notNull())
+        .addColumn('entry', 'text', (c) => c.notNull())
+        .addColumn('subject', 'text', (c) => c.notNull())
+        .addColumn('first_used_at', 'text', (c) => c.notNull())
+        .addColumn('last_used_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('access_usage_pk', ['connection', 'entry', 'subject'])
+        .execute();
+      await db.schema
+        .createTable('suspensions')
+        .ifNotExists()
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('connection', 'text', (c) => c.notNull())
+        .addColumn('subject', 'text', (c) => c.notNull())
+        .addColumn('entry', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('campaign_id', 'integer')
+        .addColumn('lifted_at', 'text')
+        .addColumn('lifted_by', 'text')
+        .execute();
+      await db.schema
+        .createIndex('suspensions_subject')
+        .ifNotExists()
+        .on('suspensions')
+        .columns(['connection', 'subject'])
+        .execute();
+      await serialId('campaigns')
+        .addColumn('connections', 'text', (c) => c.notNull())
+        .addColumn('reviewers', 'text', (c) => c.notNull())
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('due_at', 'text', (c) => c.notNull())
+        .addColumn('reminded_at', 'text')
+        .execute();
+      await serialId('campaign_items')
+        .addColumn('campaign_id', 'integer', (c) => c.notNull())
+        .addColumn('connection', 'text', (c) => c.notNull())
+        .addColumn('entry', 'text', (c) => c.notNull())
+        .addColumn('subject', 'text', (c) => c.notNull())
+        .addColumn('scope', 'text', (c) => c.notNull())
+        .addColumn('evidence', 'text', (c) => c.notNull())
+        .addColumn('suggestion', 'text')
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('decided_by', 'text')
+        .addColumn('decided_at', 'text')
+        .addColumn('reason', 'text')
+        .addColumn('new_scope', 'text')
+        .execute();
+      await db.schema
+        .createIndex('campaign_items_campaign')
+        .ifNotExists()
+        .on('campaign_items')
+        .columns(['campaign_id', 'status'])
+        .execute();
+    },
+  },
 ];
 
 /**

@@ -214,6 +214,72 @@ export interface LocksTable {
   removed_by: string | null;
 }
 
+/**
+ * Who used a grant or standing `access:` entry, per root identity (src/reviews/expiry.ts,
+ * campaigns.ts): written at session open at most once a minute per row. `entry` is the
+ * session's source: `grant:ID` or `access:group:x`.
+ */
+export interface AccessUsageTable {
+  connection: string;
+  entry: string;
+  subject: string;
+  first_used_at: string;
+  last_used_at: string;
+}
+
+/**
+ * A root identity's standing access suspended on a connection without editing the config
+ * (expiry of an unused `access:` entry, a campaign revoke or an overdue item with onStale deny).
+ * `entry` is the route it covers (`access:group:x`, `grant:ID`), or `*` for every route on it.
+ */
+export interface SuspensionsTable {
+  id: string;
+  connection: string;
+  subject: string;
+  entry: string;
+  reason: string;
+  created_by: string;
+  created_at: string;
+  campaign_id: number | null;
+  lifted_at: string | null;
+  lifted_by: string | null;
+}
+
+/** A recertification campaign (src/reviews/campaigns.ts). */
+export interface CampaignsTable {
+  id: Generated<number>;
+  /** JSON list of connection names. */
+  connections: string;
+  /** JSON list of reviewer principals (`group:X`, `user:S`). */
+  reviewers: string;
+  created_by: string;
+  created_at: string;
+  due_at: string;
+  reminded_at: string | null;
+}
+
+/** One access to certify in a campaign: a grant or standing entry, per root identity. */
+export interface CampaignItemsTable {
+  id: Generated<number>;
+  campaign_id: number;
+  connection: string;
+  /** `grant:ID` or `access:group:x`. */
+  entry: string;
+  /** The root identity reviewed (for a never-used group grant: the principal). */
+  subject: string;
+  scope: string;
+  /** JSON usage evidence (root and delegates) as the reviewer sees it. */
+  evidence: string;
+  /** A narrower scope the evidence supports (`read`, `write`), `revoke` when unused, or null. */
+  suggestion: string | null;
+  /** `pending`, `certified`, `narrowed`, `revoked`, `overdue`. */
+  status: string;
+  decided_by: string | null;
+  decided_at: string | null;
+  reason: string | null;
+  new_scope: string | null;
+}
+
 /** The whole store. */
 export interface Database {
   tokens: TokensTable;
@@ -228,4 +294,8 @@ export interface Database {
   approvals: ApprovalsTable;
   certifications: CertificationsTable;
   locks: LocksTable;
+  access_usage: AccessUsageTable;
+  suspensions: SuspensionsTable;
+  campaigns: CampaignsTable;
+  campaign_items: CampaignItemsTable;
 }

@@ -6,6 +6,11 @@
  * Per-token test claims and lifetimes travel as extra form fields of the token request
  * (`airlock_test_claims`, `airlock_test_ttl`); the provider reads them from the parsed request body.
  * That keeps concurrent `token()` calls independent without any shared mutable state.
+ *
+ * `publicClients` (no secret, as `airlock login` is) may use the device flow (RFC 8628) and the
+ * code flow with PKCE and a loopback redirect (RFC 8252). `approveDevice(userCode, account)` and
+ * `approveAuthorization(url, account)` play the person at the browser with plain HTTP requests
+ * (enter the code, log in as `account`, consent), so no browser is needed.
  */
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -31,6 +36,10 @@ export interface OidcProviderOptions {
    * verifier with a non-default `groupsClaim`.
    */
   readonly groupsClaim?: string;
+  /** Public client ids (token endpoint auth `none`): device flow, code + PKCE to 127.0.0.1. */
+  readonly publicClients?: readonly string[];
+  /** Claims added to access tokens issued for an account (device flow), e.g. `{ groups: [...] }`. */
+  readonly accounts?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
 }
 
 /** Options for one token. */
@@ -47,6 +56,13 @@ export interface TestOidcProvider {
   readonly issuer: string;
   /** Performs a client_credentials token request and returns the access token. */
   token(clientId: string, options?: TokenOptions): Promise<string>;
+  /** Approves a pending device login for `userCode` as `accountId`, the way a browser would. */
+  approveDevice(userCode: string, accountId: string): Promise<void>;
+  /**
+   * Opens an authorization URL as `accountId`'s browser would, logs in, consents, and follows the
+   * redirect back to the client's loopback listener; returns what that listener answered.
+   */
+  approveAuthorization(url: string, accountId: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -54,6 +70,9 @@ export interface TestOidcProvider {
 const RESOURCE = 'urn:airlock:test';
 const CLAIMS_FIELD = 'airlock_test_claims';
 const TTL_FIELD = 'airlock_test_ttl';
+const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+/** Query parameter the test's "browser" adds to the interaction URL: the account to log in as. */
+const LOGIN_PARAM = 'airlock_test_login';
 
 /** Starts a provider; call `stop()` when done. */
 export async function startOidcProvider(options: OidcProviderOptions): Promise<TestOidcProvider> {
@@ -71,18 +90,46 @@ export async function startOidcProvider(options: OidcProviderOptions): Promise<T
   const provider = quietly(
     () =>
       new Provider(issuer, {
-        clients: options.clients.map((client) => ({
-          client_id: client.clientId,
-          client_secret: client.secret,
-          grant_types: ['client_credentials'],
-          redirect_uris: [],
-          response_types: [],
-          token_endpoint_auth_method: 'client_secret_basic',
-        })),
+        clients: [
+          ...options.clients.map((client) => ({
+            client_id: client.clientId,
+            client_secret: client.secret,
+            grant_types: ['client_credentials'],
+            redirect_uris: [],
+            response_types: [],
+            token_endpoint_auth_method: 'client_secret_basic',
+          })),
+          ...(options.publicClients ?? []).map((clientId) => ({
+            client_id: clientId,
+            application_type: 'native',
+            grant_types: [DEVICE_CODE_GRANT, 'authorization_code'],
+            // Native clients' loopback redirects match on any port (RFC 8252 7.3).
+            redirect_uris: ['http://127.0.0.1/callback'],
+            response_types: ['code'],
+            token_endpoint_auth_method: 'none',
+          })),
+        ],
+        findAccount: (_ctx: unknown, accountId: string) => ({
+          accountId,
+          claims: () => ({ sub: accountId }),
+        }),
         jwks: { keys: [signingKey] },
         features: {
           devInteractions: { enabled: false },
           clientCredentials: { enabled: true },
+          deviceFlow: {
+            enabled: true,
+            // Bare forms: the test reads the xsrf field, no person reads these pages.
+            userCodeInputSource: (ctx: { body: string }, form: string) => {
+              ctx.body = form;
+            },
+            userCodeConfirmSource: (ctx: { body: string }, form: string) => {
+              ctx.body = form;
+            },
+            successSource: (ctx: { body: string }) => {
+              ctx.body = 'signed in';
+            },
+          },
           resourceIndicators: {
             enabled: true,
             defaultResource: () => RESOURCE,
@@ -97,13 +144,22 @@ export async function startOidcProvider(options: OidcProviderOptions): Promise<T
           },
         },
         ttl: {
+          DeviceCode: 600,
+          Session: 3600,
+          Interaction: 600,
+          Grant: 3600,
+          IdToken: 600,
+          AccessToken: (_ctx: ProviderContext, token: { resourceServer?: { accessTokenTTL?: number } }) =>
+            token.resourceServer?.accessTokenTTL ?? 600,
           ClientCredentials: (
             _ctx: ProviderContext,
             token: { resourceServer?: { accessTokenTTL?: number } },
           ) => token.resourceServer?.accessTokenTTL ?? 600,
         },
-        extraTokenClaims: (_ctx: ProviderContext, token: { clientId?: string }) =>
-          clientClaims(clients.get(token.clientId ?? ''), options.groupsClaim),
+        extraTokenClaims: (_ctx: ProviderContext, token: { clientId?: string; accountId?: string }) => ({
+          ...clientClaims(clients.get(token.clientId ?? ''), options.groupsClaim),
+          ...(token.accountId !== undefined ? options.accounts?.[token.accountId] : undefined),
+        }),
         formats: {
           customizers: {
             // Runs last, so a test can override any claim, standard ones included.
@@ -115,8 +171,22 @@ export async function startOidcProvider(options: OidcProviderOptions): Promise<T
         },
       }),
   );
+  // RFC 8628 lets the server set the poll interval (5 s when absent): 1 s keeps login tests short.
+  provider.on('device_authorization.success', (_ctx: unknown, body: Record<string, unknown>) => {
+    body.interval = 1;
+  });
   const handle = provider.callback();
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => handle(req, res));
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', issuer);
+    if (url.pathname.startsWith('/interaction/')) {
+      finishInteraction(provider, req, res, url.searchParams.get(LOGIN_PARAM)).catch((err: unknown) => {
+        res.statusCode = 500;
+        res.end(String(err));
+      });
+      return;
+    }
+    handle(req, res);
+  });
 
   return {
     issuer,
@@ -151,12 +221,119 @@ export async function startOidcProvider(options: OidcProviderOptions): Promise<T
       }
       return body.access_token;
     },
+    async approveDevice(userCode, accountId) {
+      const browser = new CookieBrowser(issuer);
+      const page = await browser.request('GET', '/device');
+      const xsrf = /name="xsrf" value="([^"]+)"/.exec(await page.text())?.[1];
+      if (xsrf === undefined) throw new Error('device page has no xsrf field');
+      const response = await browser.follow(
+        await browser.request('POST', '/device', { xsrf, user_code: userCode, confirm: 'yes' }),
+        accountId,
+      );
+      const text = await response.text();
+      if (response.status !== 200 || text !== 'signed in') {
+        throw new Error(`device approval failed (${response.status}): ${text.slice(0, 300)}`);
+      }
+    },
+    async approveAuthorization(url, accountId) {
+      const browser = new CookieBrowser(issuer);
+      const start = new URL(url);
+      if (start.origin !== issuer) throw new Error(`${url} is not at ${issuer}`);
+      const atProvider = await browser.follow(
+        await browser.request('GET', `${start.pathname}${start.search}`),
+        accountId,
+      );
+      const back = atProvider.headers.get('location');
+      if (atProvider.status < 300 || atProvider.status >= 400 || back === null) {
+        throw new Error(
+          `authorization did not redirect back (${atProvider.status}): ${await atProvider.text()}`,
+        );
+      }
+      // The redirect leaves the provider: the client's loopback listener, no cookies of ours.
+      return (await fetch(back)).text();
+    },
     async stop() {
       server.closeAllConnections();
       server.close();
       await once(server, 'close');
     },
   };
+}
+
+/**
+ * The test-only login and consent page: logs the person in as `accountId` and grants what the
+ * device asked for (its OIDC scopes and the Airlock resource's scope).
+ */
+async function finishInteraction(
+  provider: import('oidc-provider').Provider,
+  req: IncomingMessage,
+  res: ServerResponse,
+  accountId: string | null,
+): Promise<void> {
+  if (!accountId) throw new Error(`the interaction URL needs ?${LOGIN_PARAM}=ACCOUNT`);
+  const details = await provider.interactionDetails(req, res);
+  const grant = new provider.Grant({ accountId, clientId: String(details.params.client_id) });
+  grant.addOIDCScope(String(details.params.scope ?? 'openid'));
+  grant.addResourceScope(RESOURCE, 'airlock');
+  const grantId = await grant.save();
+  await provider.interactionFinished(
+    req,
+    res,
+    { login: { accountId }, consent: { grantId } },
+    { mergeWithLastSubmission: false },
+  );
+}
+
+/** Plain HTTP with a cookie jar and manual redirects: enough "browser" for the device pages. */
+class CookieBrowser {
+  readonly #origin: string;
+  readonly #cookies = new Map<string, string>();
+
+  constructor(origin: string) {
+    this.#origin = origin;
+  }
+
+  async request(method: 'GET' | 'POST', path: string, form?: Record<string, string>): Promise<Response> {
+    const cookie = [...this.#cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+    const response = await fetch(`${this.#origin}${path}`, {
+      method,
+      redirect: 'manual',
+      headers: {
+        ...(cookie ? { cookie } : {}),
+        ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+      },
+      ...(form ? { body: new URLSearchParams(form) } : {}),
+    });
+    this.#remember(response);
+    return response;
+  }
+
+  /**
+   * Follows redirects within the provider, logging in as `accountId` at the interaction page.
+   * Stops at the first answer that is no redirect or that leaves the provider.
+   */
+  async follow(first: Response, accountId: string): Promise<Response> {
+    let response = first;
+    for (let hops = 0; response.status >= 300 && response.status < 400; hops++) {
+      if (hops > 10) throw new Error('too many redirects at the test OIDC provider');
+      const next = new URL(response.headers.get('location') ?? '/', this.#origin);
+      if (next.origin !== this.#origin) return response;
+      if (next.pathname.startsWith('/interaction/')) next.searchParams.set(LOGIN_PARAM, accountId);
+      response = await this.request('GET', `${next.pathname}${next.search}`);
+    }
+    return response;
+  }
+
+  #remember(response: Response): void {
+    for (const line of response.headers.getSetCookie()) {
+      const pair = line.split(';', 1)[0] ?? '';
+      const at = pair.indexOf('=');
+      const name = pair.slice(0, at);
+      const value = pair.slice(at + 1);
+      if (value === '' || /expires=Thu, 01 Jan 1970/i.test(line)) this.#cookies.delete(name);
+      else this.#cookies.set(name, value);
+    }
+  }
 }
 
 /** The client's extra claims, with `groups` moved to the configured groups claim. */

@@ -3,7 +3,7 @@
  * A decision here wakes clients held in this process at once (others through the change feed).
  */
 import type { FastifyPluginAsync } from 'fastify';
-import type { AccessRequest } from '../../admin/reviews.js';
+import type { AccessRequest, BreakGlassRequest } from '../../admin/reviews.js';
 import type { RequestStatus } from '../../reviews/types.js';
 import { documented } from '../openapi.js';
 import { type ReviewRouteDeps, reviewAdminFor } from './grants.js';
@@ -52,6 +52,30 @@ export const approvalRoutes: FastifyPluginAsync<ReviewRouteDeps> = async (app, d
       const created = await reviewAdminFor(request, deps).requestAccess(request.body);
       reply.code(201);
       return created;
+    },
+  );
+  app.post<{ Body: BreakGlassRequest }>(
+    '/approvals/break-glass',
+    {
+      schema: documented({
+        summary:
+          'Break-glass: open emergency access for yourself (connection breakGlass list), audited, with a follow-up review',
+        body: {
+          type: 'object',
+          required: ['connection', 'reason'],
+          additionalProperties: false,
+          properties: {
+            connection: { type: 'string' },
+            reason: { type: 'string' },
+            ttlMs: { type: 'integer', minimum: 60_000, maximum: 86_400_000 },
+          },
+        },
+      }),
+    },
+    async (request, reply) => {
+      const opened = await reviewAdminFor(request, deps).breakGlass(request.body);
+      reply.code(201);
+      return opened;
     },
   );
   app.get<{ Params: { id: number } }>(

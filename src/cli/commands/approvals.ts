@@ -61,7 +61,7 @@ export function printRequest(io: CliIo, r: ApprovalRequestView): void {
 export function approvalCommands(program: Command, { io, state }: CommandContext): void {
   const approvals = program
     .command('approvals')
-    .description('approval requests: list, show, approve, deny, wait');
+    .description('approval requests: list, show, approve, deny, wait, break-glass');
 
   approvals
     .command('list')
@@ -133,6 +133,37 @@ export function approvalCommands(program: Command, { io, state }: CommandContext
       if (opts.json) return printJson(io, request);
       say(io, `request ${request.id} denied`);
     });
+
+  approvals
+    .command('break-glass')
+    .description(
+      'open emergency access for yourself (--token) at once, without an approver: audited, every notification target told, follow-up review due in 24h',
+    )
+    .requiredOption('--connection <name>', 'connection name (its breakGlass list must name you)')
+    .requiredOption('--reason <text>', 'why (recorded and sent to every approver)')
+    .option('--ttl <duration>', 'how long the access lasts (1m to 24h)', '1h')
+    .option('--json', 'JSON object')
+    .action(
+      async (opts: { connection: string; reason: string; ttl: string; json?: boolean }, cmd: Command) => {
+        const ttlMs = durationOption('--ttl', opts.ttl);
+        const opened = await withReviews(globals(cmd), io, (admin) =>
+          admin.breakGlass({
+            connection: opts.connection,
+            reason: opts.reason,
+            ...(ttlMs !== undefined ? { ttlMs } : {}),
+          }),
+        );
+        if (opts.json) return printJson(io, opened);
+        say(
+          io,
+          `BREAK-GLASS: ${opened.grant.scope} access to ${opened.grant.connection} for ${opened.grant.principal} until ${opened.expiresAt} (grant ${opened.grant.id})`,
+        );
+        say(
+          io,
+          `follow-up review: request ${opened.request.id}, due ${opened.request.expiresAt}; approvers were told (${opened.request.approveCommand})`,
+        );
+      },
+    );
 
   approvals
     .command('wait')

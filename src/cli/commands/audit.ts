@@ -39,7 +39,7 @@ function summary(record: AuditRecord): string {
     case 'token.created':
       return `token ${record.name} (${record.kind}) until ${record.expiresAt}`;
     case 'token.revoked':
-      return `token ${record.name}`;
+      return `token ${record.name}${record.reason ? ` (${record.reason})` : ''}`;
     case 'config.reload':
       return record.outcome === 'success'
         ? `applied (+${record.added.length} ~${record.changed.length} -${record.removed.length} connections)`
@@ -47,7 +47,17 @@ function summary(record: AuditRecord): string {
     case 'grant.created':
       return `grant ${record.grantId}: ${record.principal} ${record.scope} on ${record.connection}`;
     case 'grant.revoked':
-      return `grant ${record.grantId}`;
+      return `grant ${record.grantId}${record.reason ? ` (${record.reason})` : ''}`;
+    case 'grant.narrowed':
+      return `grant ${record.grantId}: ${record.previousScope} → ${record.scope}`;
+    case 'access.suspended':
+      return `${record.subject} on ${record.connection} (${record.entry}): ${record.reason}`;
+    case 'access.restored':
+      return `${record.subject} on ${record.connection}: ${record.reason}`;
+    case 'campaign.created':
+      return `campaign ${record.campaign}: ${record.items} items on ${record.connections.join(',')} due ${record.dueAt}`;
+    case 'campaign.decided':
+      return `campaign ${record.campaign} item ${record.item}: ${record.decision} ${record.subject} on ${record.connection}`;
     case 'approval.requested':
       return `request ${record.request} (${record.kind}) on ${record.connection}`;
     case 'approval.decided':
@@ -64,6 +74,10 @@ function summary(record: AuditRecord): string {
       return `deleted ${record.deleted} events older than ${record.period} (before ${record.cutoff})`;
     case 'certification.recorded':
       return `${record.rootSubject} on ${record.connection} by ${record.reviewers.join(',')} until ${record.validUntil}`;
+    case 'break-glass':
+      return record.outcome === 'success'
+        ? `BREAK-GLASS ${record.scope} on ${record.connection} until ${record.expiresAt}, follow-up request ${record.request}: ${record.reason}`
+        : `break-glass on ${record.connection} refused: ${record.error?.code}`;
   }
 }
 

@@ -19,7 +19,7 @@ import { TokenService } from '../../identity/tokens.js';
 import { ReviewService } from '../../reviews/service.js';
 import type { GrantView } from '../../reviews/types.js';
 import { openStore } from '../../store/db.js';
-import { type GlobalFlags, loadCliConfig } from '../context.js';
+import { type GlobalFlags, loadCliConfig, resolveRemote } from '../context.js';
 import { type CliIo, printJson, printTable, say } from '../io.js';
 import { type CommandContext, globals } from './context.js';
 
@@ -41,16 +41,8 @@ export async function withReviews<T>(
   io: CliIo,
   fn: (admin: ReviewAdmin) => Promise<T>,
 ): Promise<T> {
-  const server = flags.server ?? (flags.config ? undefined : io.env.AIRLOCK_SERVER);
-  const token = flags.token ?? io.env.AIRLOCK_TOKEN;
-  if (server) {
-    if (!token) {
-      throw new AirlockError('ERR_UNAUTHENTICATED', 'no token for --server', {
-        userMessage: 'with --server, pass --token TOKEN or set AIRLOCK_TOKEN',
-      });
-    }
-    return fn(new HttpReviewAdmin(server, token));
-  }
+  const remote = resolveRemote(flags, io);
+  if (remote) return fn(new HttpReviewAdmin(remote.server, remote.token));
   const config = await loadCliConfig(flags, io);
   const store = await openStore(config.store);
   const key = loadOrCreateNodeKey(config.stateDir);
@@ -75,6 +67,7 @@ export async function withReviews<T>(
     await drainer.start();
     const tokens = new TokenService({ db: store.db, clock: systemClock, audit: journal });
     // Approving, denying and requesting act as a person or agent: the token's identity.
+    const token = flags.token ?? io.env.AIRLOCK_TOKEN;
     const actor = token
       ? await createAuthenticator(
           tokens,
