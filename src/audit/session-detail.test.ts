@@ -81,7 +81,7 @@ describe('readSessionDetail', () => {
       command(1, 'select other', false, other),
       command(2, 'select * from t where id = $1'),
       // Pipelined: the second command is decided before the first answers.
-      result(1, 1),
+      { ...result(1, 1), masked: { 'customers.email': 1, EMAIL: 2 } } as AuditEventBody,
       command(3, 'drop table t', true),
       result(2, undefined, '42P01'),
       command(4, 'select pending'),
@@ -141,6 +141,11 @@ describe('readSessionDetail', () => {
       decision: 'allow',
       rule: 'default',
       result: { outcome: 'success', rows: 1, durationMs: 10, time: '2026-01-01T00:00:05.000Z' },
+      // In the sealed record's (sorted) key order.
+      masked: [
+        { entity: 'EMAIL', values: 2 },
+        { entity: 'customers.email', values: 1 },
+      ],
     });
     assert.deepEqual(two?.parameters, ['42', null]);
     assert.deepEqual(two?.result, {
@@ -155,10 +160,10 @@ describe('readSessionDetail', () => {
     assert.equal(three?.result, undefined, 'a refused statement was never forwarded');
     assert.equal(four?.text, 'select pending');
     assert.equal(four?.result, undefined);
-    // Fields later issues fill are absent, not invented.
+    // Fields with nothing to say are absent, not invented.
     for (const s of detail.statements) {
       assert.equal('approval' in s, false);
-      assert.equal('masked' in s, false);
+      if (s !== one) assert.equal('masked' in s, false);
     }
   });
 

@@ -23,7 +23,10 @@ export interface StatementApproval {
   readonly approvedBy?: readonly string[];
 }
 
-/** Values masked in one statement's results, per entity (`EMAIL`, ...). Filled by masking later. */
+/**
+ * Values masked in one statement's results: per `table.column`, `derived`, `notice` or content
+ * entity (`EMAIL`, ...), as the `command.result` event records them; never the values.
+ */
 export interface StatementMasking {
   readonly entity: string;
   readonly values: number;
@@ -58,7 +61,7 @@ export interface StatementDetail {
   readonly result?: StatementResult;
   /** Present only for statements held for review. */
   readonly approval?: StatementApproval;
-  /** Present only once masking records what it masked. */
+  /** What masking replaced in the answer; absent when nothing was masked. */
   readonly masked?: readonly StatementMasking[];
 }
 
@@ -174,7 +177,12 @@ export function joinStatements(records: readonly AuditRecord[]): StatementDetail
       const statement = index === undefined ? undefined : statements[index];
       // A second result for the same command (e.g. a replayed journal line) keeps the first.
       if (index === undefined || !statement || statement.result) continue;
-      statements[index] = { ...statement, result: toResult(record) };
+      const masked = Object.entries(record.masked ?? {}).map(([entity, values]) => ({ entity, values }));
+      statements[index] = {
+        ...statement,
+        result: toResult(record),
+        ...(masked.length > 0 ? { masked } : {}),
+      };
     }
   }
   return statements;
