@@ -27,6 +27,7 @@ export function composeNotifiers(notifiers: readonly ApprovalNotifier[]): Approv
     escalated: (r, step, approvers) => each((n) => n.escalated(r, step, approvers)),
     graceWarning: (root, connection, since) => each((n) => n.graceWarning(root, connection, since)),
     breakGlass: (notice) => each((n) => n.breakGlass(notice)),
+    campaignReminder: (notice) => each((n) => n.campaignReminder(notice)),
   };
 }
 
@@ -84,6 +85,7 @@ export function createNotifications(options: NotificationOptions): Notifications
       escalated: (r, step, approvers) => targets().escalated(r, step, approvers),
       graceWarning: (root, connection, since) => targets().graceWarning(root, connection, since),
       breakGlass: (notice) => targets().breakGlass(notice),
+      campaignReminder: (notice) => targets().campaignReminder(notice),
     },
   ]);
   return {

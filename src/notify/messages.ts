@@ -7,7 +7,7 @@
  * stored with the request; tokens, secrets and parameter values never appear.
  */
 import type { IdentityRef } from '../core/identity.js';
-import type { BreakGlassNotice } from '../reviews/notifier.js';
+import type { BreakGlassNotice, CampaignReminderNotice } from '../reviews/notifier.js';
 import type { ApprovalRequestView, Evidence } from '../reviews/types.js';
 
 /** The version of the webhook body; raised on incompatible changes. */
@@ -29,6 +29,50 @@ export type ApprovalNotification =
       readonly approvers: readonly string[];
     }
   | { readonly event: 'break-glass'; readonly breakGlass: BreakGlassNotice };
+
+/** A campaign reminder: not about one request, so it is formatted on its own. */
+export interface CampaignNotification {
+  readonly event: 'campaign.reminder';
+  readonly campaign: CampaignReminderNotice;
+}
+
+/** The command that lists a campaign's items for its reviewers. */
+function campaignCommand(c: CampaignReminderNotice): string {
+  return `airlock reviews campaign show ${c.campaign}`;
+}
+
+/** A reminder's headline, the same in every format. */
+function campaignHeadline(c: CampaignReminderNotice): string {
+  return `Review campaign ${c.campaign} (${c.connections.join(', ')}) is due ${c.dueAt}: ${c.pending} item(s) undecided`;
+}
+
+/** The webhook body of a campaign reminder. */
+export function campaignWebhookBody(n: CampaignNotification): string {
+  return JSON.stringify({
+    schema: NOTIFICATION_SCHEMA_VERSION,
+    event: n.event,
+    campaign: n.campaign,
+    reviewCommand: campaignCommand(n.campaign),
+  });
+}
+
+/** The Slack message of a campaign reminder. */
+export function campaignSlackMessage(n: CampaignNotification): { text: string; blocks: object[] } {
+  const headline = slackEscape(campaignHeadline(n.campaign));
+  return {
+    text: headline,
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text: `*${headline}*` } },
+      {
+        type: 'section',
+        text: {
+          type: 'mrkdwn',
+          text: `*Reviewers:* ${slackEscape(n.campaign.reviewers.join(', '))}\nReview with ${code(campaignCommand(n.campaign))}`,
+        },
+      },
+    ],
+  };
+}
 
 /** The request a notification is about (for break-glass: its follow-up review). */
 export function requestOf(n: ApprovalNotification): ApprovalRequestView {

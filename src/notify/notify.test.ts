@@ -207,4 +207,31 @@ describe('notification delivery', () => {
     assert.match(JSON.parse(sent[1]!.body).text, /^BREAK-GLASS: planner opened admin access to orders/);
     await n.close();
   });
+
+  test('a campaign reminder reaches the targets serving its reviewers, with the review command', async () => {
+    const sent: Sent[] = [];
+    const n = createNotifications({
+      targets: () => TARGETS,
+      log: quietLog([]),
+      clock: new ManualClock(),
+      env: { SRE_URL: 'https://chat.example/x' },
+      fetch: recordingFetch(sent),
+    });
+    n.notifier.campaignReminder({
+      campaign: 7,
+      connections: ['orders'],
+      reviewers: ['group:sre'],
+      dueAt: '2026-03-16T10:00:00.000Z',
+      pending: 3,
+    });
+    await n.idle(2000);
+    assert.equal(sent.length, 1, 'only the sre target serves group:sre');
+    const message = JSON.parse(sent[0]!.body) as { text: string; blocks: { text: { text: string } }[] };
+    assert.equal(
+      message.text,
+      'Review campaign 7 (orders) is due 2026-03-16T10:00:00.000Z: 3 item(s) undecided',
+    );
+    assert.match(message.blocks[1]!.text.text, /airlock reviews campaign show 7/);
+    await n.close();
+  });
 });

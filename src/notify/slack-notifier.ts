@@ -4,10 +4,13 @@
  */
 import type { NotificationTarget } from '../core/config.js';
 import type { ApprovalNotifier } from '../reviews/notifier.js';
-import { slackMessage } from './messages.js';
+import { campaignSlackMessage, slackMessage } from './messages.js';
 import { type TargetDeps, targetNotifier } from './target.js';
 
 /** A notifier POSTing Slack-format messages to `target`. */
 export function slackNotifier(target: NotificationTarget, deps: TargetDeps): ApprovalNotifier {
-  return targetNotifier(target, deps, (n) => JSON.stringify(slackMessage(n)));
+  return targetNotifier(target, deps, {
+    approval: (n) => JSON.stringify(slackMessage(n)),
+    campaign: (n) => JSON.stringify(campaignSlackMessage(n)),
+  });
 }

@@ -8,7 +8,7 @@ import type { NotificationTarget } from '../core/config.js';
 import { resolveSecret } from '../export/webhook-sink.js';
 import type { ApprovalNotifier } from '../reviews/notifier.js';
 import type { DeliveryQueue } from './delivery.js';
-import { type ApprovalNotification, requestOf } from './messages.js';
+import { type ApprovalNotification, type CampaignNotification, requestOf } from './messages.js';
 
 /** What a target notifier needs. */
 export interface TargetDeps {
@@ -22,23 +22,31 @@ export function serves(target: NotificationTarget, approvers: readonly string[])
   return approvers.some((a) => target.groups!.includes(a as (typeof target.groups)[number]));
 }
 
-/** A notifier sending `format(notification)` to `target`. */
+/** How one target's format renders each kind of notification. */
+export interface TargetFormat {
+  readonly approval: (n: ApprovalNotification) => string;
+  readonly campaign: (n: CampaignNotification) => string;
+}
+
+/** A notifier sending `format`'s rendering of each notification to `target`. */
 export function targetNotifier(
   target: NotificationTarget,
   deps: TargetDeps,
-  format: (n: ApprovalNotification) => string,
+  format: TargetFormat,
 ): ApprovalNotifier {
   const what = `notification target ${target.name}`;
-  const send = (n: ApprovalNotification) => {
-    if (n.event !== 'break-glass' && !serves(target, n.approvers)) return;
+  const push = (about: string, body: string) =>
     deps.queue.push({
       target: target.name,
-      about: `${n.event} ${requestOf(n).id}`,
+      about,
       url: () => resolveSecret(target.url, deps.env, `${what} url`),
       secret: () => (target.secret ? resolveSecret(target.secret, deps.env, what) : undefined),
-      body: format(n),
+      body,
       timeoutMs: target.timeoutMs,
     });
+  const send = (n: ApprovalNotification) => {
+    if (n.event !== 'break-glass' && !serves(target, n.approvers)) return;
+    push(`${n.event} ${requestOf(n).id}`, format.approval(n));
   };
   return {
     requested: (request) => send({ event: 'approval.requested', request, approvers: request.waitingFor }),
@@ -46,5 +54,12 @@ export function targetNotifier(
     // Grace warnings come with every session in grace: the log has them, targets would be flooded.
     graceWarning() {},
     breakGlass: (breakGlass) => send({ event: 'break-glass', breakGlass }),
+    campaignReminder(campaign) {
+      if (!serves(target, campaign.reviewers)) return;
+      push(
+        `campaign.reminder ${campaign.campaign}`,
+        format.campaign({ event: 'campaign.reminder', campaign }),
+      );
+    },
   };
 }

@@ -4,10 +4,10 @@
  */
 import type { NotificationTarget } from '../core/config.js';
 import type { ApprovalNotifier } from '../reviews/notifier.js';
-import { webhookBody } from './messages.js';
+import { campaignWebhookBody, webhookBody } from './messages.js';
 import { type TargetDeps, targetNotifier } from './target.js';
 
 /** A notifier POSTing signed JSON to `target`. */
 export function webhookNotifier(target: NotificationTarget, deps: TargetDeps): ApprovalNotifier {
-  return targetNotifier(target, deps, webhookBody);
+  return targetNotifier(target, deps, { approval: webhookBody, campaign: campaignWebhookBody });
 }

@@ -17,6 +17,16 @@ export interface BreakGlassNotice {
   readonly followUp: ApprovalRequestView;
 }
 
+/** A recertification campaign whose due time is near, with what is still undecided. */
+export interface CampaignReminderNotice {
+  readonly campaign: number;
+  readonly connections: readonly string[];
+  /** The reviewer set (`group:X`, `user:Y`): the targets serving any of them hear of it. */
+  readonly reviewers: readonly string[];
+  readonly dueAt: string;
+  readonly pending: number;
+}
+
 /** Told when a request is created, when a fallback step brings in more approvers, and on break-glass. */
 export interface ApprovalNotifier {
   requested(request: ApprovalRequestView): void;
@@ -26,6 +36,8 @@ export interface ApprovalNotifier {
   graceWarning(rootSubject: string, connection: string, staleSince: string): void;
   /** Someone opened emergency access; every target hears of it. */
   breakGlass(notice: BreakGlassNotice): void;
+  /** A campaign is due soon with items nobody decided. */
+  campaignReminder(notice: CampaignReminderNotice): void;
 }
 
 /** Tells nobody. */
@@ -34,6 +46,7 @@ export const SILENT_NOTIFIER: ApprovalNotifier = {
   escalated() {},
   graceWarning() {},
   breakGlass() {},
+  campaignReminder() {},
 };
 
 /** The part of a logger the log notifier uses (pino's shape). */
@@ -73,5 +86,7 @@ export function logNotifier(log: NoticeLog): ApprovalNotifier {
         },
         'BREAK-GLASS: emergency access opened without approval',
       ),
+    // The review upkeep logs its reminders itself (src/reviews/campaigns-schedule.ts).
+    campaignReminder() {},
   };
 }

@@ -169,6 +169,14 @@ export async function startServer(
     campaigns: reviews.campaigns,
     tokens,
     connections: () => catalog,
+    remind: (campaign, pending) =>
+      notifications.notifier.campaignReminder({
+        campaign: campaign.id,
+        connections: campaign.connections,
+        reviewers: campaign.reviewers,
+        dueAt: campaign.dueAt,
+        pending: pending.length,
+      }),
   });
   upkeep.start();
   const lifecycle = identityLifecycle({ gate: () => gate, locks });
