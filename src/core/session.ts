@@ -29,6 +29,8 @@ export interface SessionAccess {
   readonly source: string;
   /** The store grant that admitted it, if any: its revocation or narrowing ends the session. */
   readonly grantId?: string;
+  /** When that grant ends (time-boxed grants, JIT, break-glass): the session ends with it. */
+  readonly expiresAt?: Date;
   /** `unreviewed`: the connection has no `reviews:` block. `stale`: held at the first statement. */
   readonly freshness: 'fresh' | 'grace' | 'stale' | 'unreviewed';
   /** Said to the client when the review is stale but within grace. */

@@ -29,7 +29,7 @@ import { GrantStore } from './grants.js';
 import { type ApprovalNotifier, SILENT_NOTIFIER } from './notifier.js';
 import { type ApprovalSettings, approversAt } from './rules.js';
 import { isReadOnly, type ResolvedScope, scopeActions, scopeRank } from './scopes.js';
-import type { ApprovalRequestView, RequestStatus } from './types.js';
+import type { ApprovalRequestView, GrantView, RequestStatus } from './types.js';
 import { ApprovalWaiter, type WaitEnd } from './waiter.js';
 
 /** What the review service needs. */
@@ -79,6 +79,13 @@ function heldError(request: ApprovalRequestView, end: WaitEnd<ApprovalRequestVie
 }
 
 /** The review gate over the store. One per process (server, or CLI with --config). */
+/** The widest route that admits an identity: its scope, where it comes from, the grant if any. */
+interface Admission {
+  readonly scope: ResolvedScope;
+  readonly source: string;
+  readonly grant?: GrantView;
+}
+
 export class ReviewService implements AccessReviews {
   readonly grants: GrantStore;
   readonly approvals: ApprovalStore;
@@ -131,10 +138,10 @@ export class ReviewService implements AccessReviews {
   // ---- the gate's questions ------------------------------------------------------------------
 
   async admit(identity: Identity, connection: Connection): Promise<SessionAccess | undefined> {
-    let best: { scope: ResolvedScope; source: string; grantId?: string } | undefined;
-    const consider = (scope: ResolvedScope, source: string, grantId?: string) => {
+    let best: Admission | undefined;
+    const consider = (scope: ResolvedScope, source: string, grant?: GrantView) => {
       if (!best || scopeRank(scope) > scopeRank(best.scope))
-        best = { scope, source, ...(grantId ? { grantId } : {}) };
+        best = { scope, source, ...(grant ? { grant } : {}) };
     };
     const suspended = await this.suspensions.active(connection.name, identity.subject);
     for (const ref of connection.access) {
@@ -146,21 +153,22 @@ export class ReviewService implements AccessReviews {
     const allSuspended = suspended.some((s) => s.entry === '*');
     for (const grant of allSuspended ? [] : await this.grants.activeFor(identity, connection.name)) {
       if (suspended.some((s) => suspensionCovers(s, `grant:${grant.id}`))) continue;
-      consider({ scope: grant.scope, actions: grant.actions }, `grant:${grant.id}`, grant.id);
+      consider({ scope: grant.scope, actions: grant.actions }, `grant:${grant.id}`, grant);
     }
     if (!best) {
       if (suspended.length > 0) throw suspendedError(suspended[0] as SuspensionView);
       return undefined;
     }
-    const chosen: { scope: ResolvedScope; source: string; grantId?: string } = best;
-    if (chosen.grantId) await this.grants.touch(chosen.grantId);
+    const chosen: Admission = best;
+    if (chosen.grant) await this.grants.touch(chosen.grant.id);
     await this.usage.record(connection.name, chosen.source, identity.subject);
     const base = {
       scope: chosen.scope.scope,
       ...(chosen.scope.actions.length > 0 ? { actions: new Set(chosen.scope.actions) } : {}),
       readOnly: isReadOnly(chosen.scope),
       source: chosen.source,
-      ...(chosen.grantId ? { grantId: chosen.grantId } : {}),
+      ...(chosen.grant ? { grantId: chosen.grant.id } : {}),
+      ...(chosen.grant?.expiresAt ? { expiresAt: new Date(chosen.grant.expiresAt) } : {}),
     };
     const reviews = connection.reviews;
     if (!reviews) return { ...base, freshness: 'unreviewed' };

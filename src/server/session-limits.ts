@@ -47,7 +47,7 @@ export class SessionSupervisor {
     this.#timer = undefined;
   }
 
-  /** Ends every session past a limit or its token's expiry; returns how many. */
+  /** Ends every session past a limit, its token's expiry or the end of the grant that admitted it; returns how many. */
   sweep(): number {
     const { gate, clock } = this.#deps;
     const now = clock.nowMs();
@@ -55,10 +55,15 @@ export class SessionSupervisor {
     for (const live of [...gate.liveSessions()]) {
       const { session } = live;
       const expires = session.identity.expiresAt?.getTime();
+      const grantEnds = session.access?.expiresAt?.getTime();
       let err: AirlockError | undefined;
       if (expires !== undefined && now >= expires) {
         err = timeout(
           `the token of "${session.identity.subject}" expired at ${new Date(expires).toISOString()}`,
+        );
+      } else if (grantEnds !== undefined && now >= grantEnds) {
+        err = timeout(
+          `the grant that admitted this session (${session.access?.grantId}) ended at ${new Date(grantEnds).toISOString()}`,
         );
       } else {
         const limits = (this.#deps.connections().get(session.connection.name) ?? session.connection).limits;
