@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findPostgresBinDir, startPostgresCluster } from '../src/demo/postgres-cluster.js';
-import { guardedConnectionName, startBenchAirlock } from './lib/airlock.js';
+import { guardedConnectionName, maskedConnectionName, startBenchAirlock } from './lib/airlock.js';
 import { type BenchOptions, parseBenchArgs, USAGE } from './lib/args.js';
 import { prepareBenchDatabase, probeTarget, resetTables } from './lib/bench-db.js';
 import { Cleanup } from './lib/cleanup.js';
@@ -105,6 +105,21 @@ async function startTargets(
             port: airlock.port,
             user: 'bench',
             database: guardedConnectionName(db.database),
+            password: airlock.token,
+          },
+          proxyPid: airlock.pid,
+        });
+      }
+      if (options.targets.includes('airlock-masked')) {
+        targets.push({
+          name: 'airlock-masked',
+          // Same Airlock process; the masked connection rewrites pgbench_accounts' two masked
+          // columns and runs content detection on every text value of every result.
+          endpoint: {
+            host: airlock.host,
+            port: airlock.port,
+            user: 'bench',
+            database: maskedConnectionName(db.database),
             password: airlock.token,
           },
           proxyPid: airlock.pid,

@@ -1,7 +1,7 @@
 /**
  * @module Starts Airlock for the bench in a child process (see `airlock-child.mjs`) with a config
  * built in code: SQLite store and state in a temp dir, loopback listeners on free ports, one
- * connection `bench` to the throwaway cluster, silent logging.
+ * connection `bench` to the throwaway cluster and its guarded and masked twins, silent logging.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AirlockConfig } from '../../src/core/config.js';
-import type { Connection } from '../../src/core/connection.js';
+import type { Connection, ConnectionMasking } from '../../src/core/connection.js';
 import { RECOMMENDED_DENY } from '../../src/policy/shorthand-rules.js';
 
 /** Where the bench database lives and how Airlock logs in to it. */
@@ -53,10 +53,35 @@ export function benchAirlockConfig(stateDir: string, target: AirlockBenchTarget)
         name: guardedConnectionName(target.database),
         guardrails: { deny: RECOMMENDED_DENY, review: [], onUnparsed: 'deny', policies: [] },
       },
+      {
+        // The same target with masking, for masking-on vs -off in one run: two masked columns of
+        // pgbench_accounts (`filler` char(84) redacted, `abalance` integer partial, which re-types it
+        // to text) and content detection on every text value.
+        ...connection,
+        name: maskedConnectionName(target.database),
+        masking: BENCH_MASKING,
+      },
     ],
     logging: { level: 'silent' },
     warnings: [],
   };
+}
+
+/** The masking of the `-masked` twin (docs/masking.md). */
+export const BENCH_MASKING: ConnectionMasking = {
+  columns: [
+    { table: 'pgbench_accounts', column: 'filler', strategy: { kind: 'redact' } },
+    { table: 'pgbench_accounts', column: 'abalance', strategy: { kind: 'partial', keep: 4 } },
+  ],
+  detect: ['EMAIL', 'CREDIT_CARD'],
+  onDerived: 'redact',
+  denyPredicates: false,
+  region: 'US',
+};
+
+/** The name of the masked twin of the bench connection. */
+export function maskedConnectionName(database: string): string {
+  return `${database}-masked`;
 }
 
 /** The name of the guarded twin of the bench connection. */

@@ -10,7 +10,7 @@ test('defaults: 3 rounds of 10 s at 8 and 64 clients, every scenario and target'
   assert.equal(options.threads, 2);
   assert.equal(options.scale, 10);
   assert.deepEqual(options.scenarios, ['select-simple', 'select-prepared', 'tpcb']);
-  assert.deepEqual(options.targets, ['direct', 'pgbouncer', 'airlock', 'airlock-guarded']);
+  assert.deepEqual(options.targets, ['direct', 'pgbouncer', 'airlock', 'airlock-guarded', 'airlock-masked']);
   assert.equal(options.jsonFile, undefined);
 });
 

@@ -1,7 +1,9 @@
 /**
  * @module Runs the bench's extra measurements (`extras.ts`) against the run's targets and prints
  * one table each: resident memory with idle sessions, and bulk read throughput with its ratio to
- * direct. Targets that share a process (airlock, airlock-guarded) are measured for memory once.
+ * direct. Targets that share a process (airlock, airlock-guarded, airlock-masked) are measured for
+ * memory once. Masked and unmasked Airlock read the same rows, but masking changes their bytes on the
+ * wire, so masking on/off is the ratio of the times (rows per second), not of MB/s.
  */
 import type { BenchOptions } from './args.js';
 import { type BulkResult, type IdleResult, measureBulkRead, measureIdleSessions } from './extras.js';
@@ -19,7 +21,17 @@ export interface ExtrasTarget {
 export interface ExtrasResults {
   readonly idle: Record<string, IdleResult>;
   readonly bulk: Record<string, BulkResult>;
+  /** Rows per second masked / unmasked (airlock seconds / airlock-masked seconds) of the bulk read. */
+  readonly bulkMaskedVsAirlock?: number;
   readonly failed: boolean;
+}
+
+/** Same rows, so the throughput ratio is the inverse ratio of the times; undefined if either failed. */
+export function maskedBulkRatio(bulk: Readonly<Record<string, BulkResult>>): number | undefined {
+  const plain = bulk.airlock;
+  const masked = bulk['airlock-masked'];
+  if (!plain || !masked || plain.error || masked.error || masked.seconds <= 0) return undefined;
+  return plain.seconds / masked.seconds;
 }
 
 const MB = 1024 * 1024;
@@ -94,5 +106,12 @@ export async function runExtras(
       );
     }
   }
-  return { idle, bulk, failed };
+  const bulkMaskedVsAirlock = maskedBulkRatio(bulk);
+  if (bulkMaskedVsAirlock !== undefined) {
+    out(
+      `masking on/off (bulk, same rows, two masked columns + content detection): ` +
+        `${formatFixed(bulkMaskedVsAirlock, 2)}x`,
+    );
+  }
+  return { idle, bulk, ...(bulkMaskedVsAirlock !== undefined ? { bulkMaskedVsAirlock } : {}), failed };
 }

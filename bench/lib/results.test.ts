@@ -95,3 +95,13 @@ test('groups follow first-seen order of (scenario, clients)', () => {
     ],
   );
 });
+
+test('masking on/off is the masked Airlock target over the plain one', () => {
+  const [group] = summarize([
+    run('airlock', 1, 6_000, 0.9),
+    run('airlock-masked', 1, 4_500, 1.2),
+    run('airlock-guarded', 1, 5_400, 1.0),
+  ]);
+  assert.equal(group!.comparison.maskedVsAirlock, 0.75);
+  assert.equal(group!.comparison.guardedVsAirlock, 0.9);
+});

@@ -58,6 +58,8 @@ export interface Comparison {
   readonly pgbouncerAddedP99Ms: number;
   /** Airlock with guardrails (classify + decide every statement) tps / Airlock without. */
   readonly guardedVsAirlock: number;
+  /** Airlock with masking (two masked columns, content detection) tps / Airlock without. */
+  readonly maskedVsAirlock: number;
 }
 
 /** All targets of one (scenario, clients) pair. */
@@ -125,5 +127,6 @@ export function compare(targets: readonly TargetSummary[]): Comparison {
     airlockAddedP99Ms: added(airlock),
     pgbouncerAddedP99Ms: added(pgbouncer),
     guardedVsAirlock: ratio(by('airlock-guarded'), airlock),
+    maskedVsAirlock: ratio(by('airlock-masked'), airlock),
   };
 }

@@ -42,7 +42,7 @@ export const SCENARIOS: readonly Scenario[] = [
 ];
 
 /** What pgbench connects to. */
-export const TARGETS = ['direct', 'pgbouncer', 'airlock', 'airlock-guarded'] as const;
+export const TARGETS = ['direct', 'pgbouncer', 'airlock', 'airlock-guarded', 'airlock-masked'] as const;
 export type TargetName = (typeof TARGETS)[number];
 
 /** SQL that restores the tables a writing scenario touched (run as superuser, direct). */

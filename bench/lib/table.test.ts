@@ -75,6 +75,7 @@ const GROUP: Group = {
     airlockAddedP99Ms: 4.25,
     pgbouncerAddedP99Ms: Number.NaN,
     guardedVsAirlock: 0.8,
+    maskedVsAirlock: 0.6,
   },
 };
 
@@ -87,7 +88,7 @@ test('a group prints its title, one row per target, the ratios and the failures'
   assert.match(lines[4]!, /^airlock +15,000 +14,000\.\.16,000 +4\.200 +9\.500 +31\.3 +2\/3$/);
   assert.equal(
     lines[5],
-    'Airlock/pgbouncer tps -, Airlock/direct tps 0.50x, Airlock p99 vs direct +4.250 ms (pgbouncer/direct tps -, p99 -); guardrails on/off tps 0.80x',
+    'Airlock/pgbouncer tps -, Airlock/direct tps 0.50x, Airlock p99 vs direct +4.250 ms (pgbouncer/direct tps -, p99 -); guardrails on/off tps 0.80x; masking on/off tps 0.60x',
   );
   assert.equal(lines[6], '  airlock failed: pgbench exited with status 2');
 });
@@ -95,5 +96,5 @@ test('a group prints its title, one row per target, the ratios and the failures'
 test('the ratio summary has one row per group', () => {
   const lines = formatRatioSummary([GROUP]).split('\n');
   assert.equal(lines.length, 3);
-  assert.match(lines[2]!, /^select-simple +64 +- +0\.50x +- +\+4\.250 ms +0\.80x$/);
+  assert.match(lines[2]!, /^select-simple +64 +- +0\.50x +- +\+4\.250 ms +0\.80x +0\.60x$/);
 });

@@ -80,7 +80,8 @@ export function formatGroup(group: Group, scenario: Scenario | undefined): strin
     `Airlock/direct tps ${formatRatio(c.airlockVsDirect)}, ` +
     `Airlock p99 vs direct ${formatAddedMs(c.airlockAddedP99Ms)} ` +
     `(pgbouncer/direct tps ${formatRatio(c.pgbouncerVsDirect)}, p99 ${formatAddedMs(c.pgbouncerAddedP99Ms)}); ` +
-    `guardrails on/off tps ${formatRatio(c.guardedVsAirlock)}`;
+    `guardrails on/off tps ${formatRatio(c.guardedVsAirlock)}; ` +
+    `masking on/off tps ${formatRatio(c.maskedVsAirlock)}`;
   const errors = group.targets.flatMap((t) => t.errors.map((e) => `  ${t.target} failed: ${e}`));
   return [title, formatTable(TARGET_COLUMNS, rows), ratios, ...errors].join('\n');
 }
@@ -96,6 +97,7 @@ export function formatRatioSummary(groups: readonly Group[]): string {
       { header: 'pgbouncer/direct', align: 'right' },
       { header: 'Airlock added p99', align: 'right' },
       { header: 'guardrails on/off', align: 'right' },
+      { header: 'masking on/off', align: 'right' },
     ],
     groups.map((g) => [
       g.scenario,
@@ -105,6 +107,7 @@ export function formatRatioSummary(groups: readonly Group[]): string {
       formatRatio(g.comparison.pgbouncerVsDirect),
       formatAddedMs(g.comparison.airlockAddedP99Ms),
       formatRatio(g.comparison.guardedVsAirlock),
+      formatRatio(g.comparison.maskedVsAirlock),
     ]),
   );
 }

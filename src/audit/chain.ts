@@ -53,6 +53,45 @@ function quoteKey(key: string): string {
   return quoted;
 }
 
+/**
+ * Canonical forms of frozen objects, which callers reuse across many records (the gate's identity
+ * reference per session). A frozen object is taken as immutable all the way down.
+ */
+const frozenForms = new WeakMap<object, string>();
+
+/**
+ * Sorted key lists of the record shapes seen, by key count: records of one event type share a few
+ * shapes, so the sort runs once per shape. A hit compares the key lists element by element (key
+ * strings are interned, so each comparison is a pointer check); no joined text is built.
+ */
+const sortedByLength = new Map<
+  number,
+  { readonly keys: readonly string[]; readonly sorted: readonly string[] }[]
+>();
+let shapesKept = 0;
+
+function sortedKeys(record: object): readonly string[] {
+  const keys = Object.keys(record);
+  if (keys.length < 4) return keys.sort();
+  const bucket = sortedByLength.get(keys.length);
+  if (bucket !== undefined) {
+    for (let b = 0; b < bucket.length; b++) {
+      const candidate = bucket[b]!;
+      let i = 0;
+      while (i < keys.length && candidate.keys[i] === keys[i]) i++;
+      if (i === keys.length) return candidate.sorted;
+    }
+  }
+  const sorted = [...keys].sort();
+  // Bounded: a caller building objects with ever-new keys must not grow this without end.
+  if (shapesKept < 256) {
+    shapesKept++;
+    if (bucket) bucket.push({ keys, sorted });
+    else sortedByLength.set(keys.length, [{ keys, sorted }]);
+  }
+  return sorted;
+}
+
 /** `omitKey` leaves one top-level member out: a record's `hash`, without copying the record. */
 function canonicalValue(value: unknown, omitKey: string | undefined): string | undefined {
   switch (typeof value) {
@@ -64,29 +103,14 @@ function canonicalValue(value: unknown, omitKey: string | undefined): string | u
       return value ? 'true' : 'false';
     case 'object': {
       if (value === null) return 'null';
-      const withToJson = value as { toJSON?: () => unknown };
-      if (typeof withToJson.toJSON === 'function') return canonicalValue(withToJson.toJSON(), undefined);
-      if (Array.isArray(value)) {
-        let out = '[';
-        for (let i = 0; i < value.length; i++) {
-          if (i > 0) out += ',';
-          out += canonicalValue(value[i], undefined) ?? 'null';
-        }
-        return out + ']';
+      if (omitKey === undefined && Object.isFrozen(value)) {
+        const known = frozenForms.get(value);
+        if (known !== undefined) return known;
+        const form = canonicalObject(value, undefined);
+        if (form !== undefined) frozenForms.set(value, form);
+        return form;
       }
-      const record = value as Record<string, unknown>;
-      const keys = Object.keys(record).sort();
-      let out = '{';
-      let first = true;
-      for (const key of keys) {
-        if (key === omitKey) continue;
-        const member = canonicalValue(record[key], undefined);
-        if (member === undefined) continue;
-        if (!first) out += ',';
-        first = false;
-        out += quoteKey(key) + ':' + member;
-      }
-      return out + '}';
+      return canonicalObject(value, omitKey);
     }
     case 'bigint':
       throw new TypeError('canonicalJson: bigint has no JSON form');
@@ -95,13 +119,43 @@ function canonicalValue(value: unknown, omitKey: string | undefined): string | u
   }
 }
 
+function canonicalObject(value: object, omitKey: string | undefined): string | undefined {
+  const withToJson = value as { toJSON?: () => unknown };
+  if (typeof withToJson.toJSON === 'function') return canonicalValue(withToJson.toJSON(), undefined);
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) out += ',';
+      out += canonicalValue(value[i], undefined) ?? 'null';
+    }
+    return out + ']';
+  }
+  const record = value as Record<string, unknown>;
+  const keys = sortedKeys(record);
+  let out = '{';
+  let first = true;
+  for (let k = 0; k < keys.length; k++) {
+    const key = keys[k]!;
+    if (key === omitKey) continue;
+    const member = canonicalValue(record[key], undefined);
+    if (member === undefined) continue;
+    if (!first) out += ',';
+    first = false;
+    out += quoteKey(key) + ':' + member;
+  }
+  return out + '}';
+}
+
 /** SHA-256 hex over `prevHash + '\n' + canonicalJson(record)`. */
 export function hashRecord(prevHash: string, record: UnsealedRecord | Record<string, unknown>): string {
   return hashCanonical(prevHash, canonicalJson(record));
 }
 
 function hashCanonical(prevHash: string, canonical: string): string {
-  return createHash('sha256').update(prevHash).update('\n').update(canonical).digest('hex');
+  // One update: each call converts its string and crosses into C++ once.
+  return createHash('sha256')
+    .update(prevHash + '\n' + canonical)
+    .digest('hex');
 }
 
 /** A sealed record and the journal line that carries it (without the newline). */

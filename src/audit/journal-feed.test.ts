@@ -73,6 +73,22 @@ describe('JournalFeed', () => {
     assert.equal(feed.held, 0);
   });
 
+  it('holds every record of a batch and of deferred appends, each at its own place in the file', async () => {
+    const feed = follow(10);
+    feed.advance(0); // caught up with the empty file: holding from here
+    journal.begin();
+    journal.append(event('a'));
+    journal.append(event('b'));
+    journal.commit();
+    journal.appendDeferred(event('c'));
+    journal.append(event('d'));
+    assert.equal(feed.held, 4, 'all in memory: none looked out of place');
+    tamperFile();
+    const chunk = await feed.read(10, journal.size);
+    assert.deepEqual(names(chunk), ['a', 'b', 'c', 'd'], 'served from memory');
+    assert.equal(chunk.nextOffset, journal.size);
+  });
+
   it('reads nothing past `until`, from memory or the file', async () => {
     const feed = follow(10);
     feed.advance(0);

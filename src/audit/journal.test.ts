@@ -282,4 +282,106 @@ describe('Journal', () => {
       isUnavailable,
     );
   });
+
+  it('writes a batch with one write at commit; nothing of it is visible or in the file before', () => {
+    const writes: string[] = [];
+    const journal = open({
+      write: (fd, text) => {
+        writes.push(text);
+        writeSync(fd, text);
+      },
+    });
+    const heard: number[] = [];
+    journal.subscribe((record) => heard.push(record.seq));
+    try {
+      journal.begin();
+      const a = journal.append(revoked('a'));
+      const b = journal.append(revoked('b'));
+      assert.equal(b.prevHash, a.hash);
+      assert.equal(journal.seq, 0, 'seq describes the file, not the open batch');
+      assert.equal(statSync(journal.path).size, 0);
+      assert.deepEqual(heard, []);
+      journal.commit();
+      assert.equal(writes.length, 1);
+      assert.deepEqual(
+        fileRecords(journal.path).map((r) => r.seq),
+        [1, 2],
+      );
+      assert.equal(journal.seq, 2);
+      assert.equal(journal.size, statSync(journal.path).size);
+      assert.deepEqual(heard, [1, 2]);
+    } finally {
+      journal.close();
+    }
+  });
+
+  it('a batch that cannot be written throws at commit, leaves nothing, and the chain continues from the file', () => {
+    let fail = false;
+    const journal = open({
+      write: (fd, text) => {
+        if (fail) {
+          // A short write: half of the batch reaches the file before the error.
+          writeSync(fd, text.slice(0, Math.floor(text.length / 2)));
+          throw new Error('ENOSPC (test)');
+        }
+        writeSync(fd, text);
+      },
+    });
+    try {
+      const first = journal.append(revoked('a'));
+      fail = true;
+      journal.begin();
+      journal.append(revoked('lost-1'));
+      journal.append(revoked('lost-2'));
+      assert.throws(() => journal.commit(), isUnavailable);
+      assert.equal(journal.seq, 1);
+      assert.equal(journal.failures, 1);
+      fail = false;
+      const next = journal.append(revoked('c'));
+      assert.equal(next.seq, 2);
+      assert.equal(next.prevHash, first.hash);
+      const records = fileRecords(journal.path);
+      assert.deepEqual(
+        records.map((r) => (r as { name?: string }).name),
+        ['a', 'c'],
+      );
+      for (const record of records) assert.equal(checkRecordHash(record as never), undefined);
+    } finally {
+      journal.close();
+    }
+  });
+
+  it('writes deferred records after this turn of the event loop, with the next write, and at close', async () => {
+    const writes: string[] = [];
+    const journal = open({
+      write: (fd, text) => {
+        writes.push(text);
+        writeSync(fd, text);
+      },
+    });
+    try {
+      journal.appendDeferred(revoked('later-1'));
+      journal.appendDeferred(revoked('later-2'));
+      assert.equal(journal.seq, 0);
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(writes.length, 1, 'both deferred records in one write');
+      assert.equal(journal.seq, 2);
+
+      journal.appendDeferred(revoked('later-3'));
+      journal.append(revoked('now'));
+      assert.equal(writes.length, 2, 'the deferred record goes with the next write, in chain order');
+      assert.deepEqual(
+        fileRecords(journal.path).map((r) => (r as { name?: string }).name),
+        ['later-1', 'later-2', 'later-3', 'now'],
+      );
+      journal.appendDeferred(revoked('at-close'));
+    } finally {
+      journal.close();
+    }
+    assert.equal(
+      (fileRecords(journal.path).at(-1) as { name?: string }).name,
+      'at-close',
+      'close writes what is still sealed',
+    );
+  });
 });

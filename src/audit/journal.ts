@@ -5,6 +5,17 @@
  * before the caller forwards the statement. fsync runs in groups (at most every `syncIntervalMs`),
  * so a power loss costs at most that window and the hot path never waits for the disk.
  * The drainer (drain.ts) reads the file back into the store and asks for rotation once drained.
+ *
+ * Batching, so a busy relay does not pay one write(2) per event:
+ *  - `begin`/`commit`: appends between them are sealed into a buffer and `commit` writes them all
+ *    with one write. A protocol engine opens one around each chunk it handles and commits before it
+ *    forwards anything, so write-before-forward still holds; when `commit` throws, none of the
+ *    batch is in the file, the chain stays where it was, and the caller forwards nothing.
+ *  - `appendDeferred`: for events that are not a forwarding precondition (a command's result). Sealed
+ *    now, written with the next write or, at the latest, once the current event-loop turn's I/O
+ *    callbacks have run (setImmediate), and always by `sync` and `close`.
+ * Sealed but unwritten records are invisible outside: `seq`, `head` and `size` describe the file,
+ * and listeners hear of a record only once it is written.
  */
 import {
   closeSync,
@@ -68,6 +79,12 @@ interface OpenedFile {
  */
 export type JournalListener = (record: AuditRecord, line: string) => void;
 
+/** A sealed record waiting for the batch write that carries it. */
+interface PendingRecord {
+  readonly record: AuditRecord;
+  readonly json: string;
+}
+
 const NODE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 /** The default writer: `writeSync` until every byte is out (short writes are rare but legal). */
@@ -93,8 +110,18 @@ export class Journal implements AuditLog {
   readonly #syncIntervalMs: number;
   readonly #unlock: () => void;
   #fd: number;
+  /** The last record in the file. */
   #seq: number;
   #hash: string;
+  /** The last record sealed: past `#seq` while a batch or deferred records wait to be written. */
+  #sealedSeq: number;
+  #sealedHash: string;
+  /** Sealed lines not yet written, `\n`-terminated, in chain order, and their records. */
+  #pendingText = '';
+  #pending: PendingRecord[] = [];
+  /** Open `begin`s; writes wait until it is back to 0. */
+  #depth = 0;
+  #deferredFlush: NodeJS.Immediate | undefined;
   #size: number;
   /** Bytes past `#size` may hold a partial line from a failed write; cut before the next append. */
   #tailSuspect = false;
@@ -115,8 +142,8 @@ export class Journal implements AuditLog {
     this.#unlock = opened.unlock;
     this.#fd = opened.fd;
     this.#size = opened.size;
-    this.#seq = opened.head.seq;
-    this.#hash = opened.head.hash;
+    this.#seq = this.#sealedSeq = opened.head.seq;
+    this.#hash = this.#sealedHash = opened.head.hash;
   }
 
   /**
@@ -181,24 +208,111 @@ export class Journal implements AuditLog {
   }
 
   /**
-   * Seals `body` and writes it. When this returns, the record is in the file. Throws AirlockError
-   * ERR_AUDIT_UNAVAILABLE when it cannot be written; the chain then stays where it was.
+   * Seals `body` and writes it (with any deferred records before it). When this returns, the record
+   * is in the file, unless a batch is open (`begin`): then it is written by the matching `commit`.
+   * Throws AirlockError ERR_AUDIT_UNAVAILABLE when it cannot be written; the chain then goes back
+   * to the last record in the file.
    */
   append(body: AuditEventBody): AuditRecord {
     if (this.#fd < 0) throw new AirlockError('ERR_AUDIT_UNAVAILABLE', 'the audit journal is closed');
-    if (this.#tailSuspect) this.#cutTail();
+    const record = this.#seal(body);
+    if (this.#depth === 0) this.#writePending();
+    return record;
+  }
+
+  /**
+   * Seals `body` now (its place in the chain and its time are fixed) and writes it with the next
+   * write, or once this event-loop turn's I/O callbacks have run. For events nothing waits on.
+   * Never throws: a failed write is counted in `failures`, like a failed `append`.
+   */
+  appendDeferred(body: AuditEventBody): AuditRecord | undefined {
+    if (this.#fd < 0) {
+      this.#failures++;
+      return undefined;
+    }
+    const record = this.#seal(body);
+    if (this.#depth === 0 && this.#deferredFlush === undefined) {
+      this.#deferredFlush = setImmediate(this.#flushDeferred);
+    }
+    return record;
+  }
+
+  /**
+   * Opens a batch: appends until the matching `commit` are sealed but not written. Batches nest;
+   * the outermost `commit` writes. Open and commit within one synchronous section.
+   */
+  begin(): void {
+    this.#depth++;
+  }
+
+  /**
+   * Closes a batch; the outermost writes everything sealed since with one write. Throws
+   * ERR_AUDIT_UNAVAILABLE when that write fails: nothing of the batch is in the file then.
+   */
+  commit(): void {
+    if (this.#depth === 0) return;
+    this.#depth--;
+    if (this.#depth === 0 && this.#pending.length > 0) this.#writePending();
+  }
+
+  /** The time text of the last record sealed, reused while the clock stays on the same ms. */
+  #timeMs = Number.NaN;
+  #timeText = '';
+
+  #seal(body: AuditEventBody): AuditRecord {
+    const nowMs = this.#clock.nowMs();
+    if (nowMs !== this.#timeMs) {
+      this.#timeMs = nowMs;
+      this.#timeText = new Date(nowMs).toISOString();
+    }
     const sealed = sealEventLine(body, {
       node: this.node,
-      seq: this.#seq + 1,
-      time: new Date(this.#clock.nowMs()).toISOString(),
-      prevHash: this.#hash,
+      seq: this.#sealedSeq + 1,
+      time: this.#timeText,
+      prevHash: this.#sealedHash,
     });
-    const line = sealed.json + '\n';
+    this.#sealedSeq = sealed.record.seq;
+    this.#sealedHash = sealed.record.hash;
+    this.#pendingText += sealed.json + '\n';
+    this.#pending.push(sealed);
+    return sealed.record;
+  }
+
+  readonly #flushDeferred = (): void => {
+    this.#deferredFlush = undefined;
+    if (this.#depth > 0 || this.#pending.length === 0 || this.#fd < 0) return;
     try {
-      this.#write(this.#fd, line);
+      this.#writePending();
+    } catch {
+      // Counted in `failures`; nothing waited on these records.
+    }
+  };
+
+  /** Forgets sealed, unwritten records: the next one links to the last record in the file. */
+  #rewind(): void {
+    this.#sealedSeq = this.#seq;
+    this.#sealedHash = this.#hash;
+  }
+
+  /** Writes every sealed record with one write; on failure drops them and rewinds the chain. */
+  #writePending(): void {
+    const text = this.#pendingText;
+    const records = this.#pending;
+    this.#pendingText = '';
+    this.#pending = [];
+    try {
+      if (this.#fd < 0) throw new AirlockError('ERR_AUDIT_UNAVAILABLE', 'the audit journal is closed');
+      if (this.#tailSuspect) this.#cutTail();
+    } catch (err) {
+      this.#rewind();
+      throw err;
+    }
+    try {
+      this.#write(this.#fd, text);
     } catch (err) {
       this.#failures++;
       this.#tailSuspect = true;
+      this.#rewind();
       throw new AirlockError(
         'ERR_AUDIT_UNAVAILABLE',
         `audit journal write failed: ${(err as Error).message}`,
@@ -207,19 +321,26 @@ export class Journal implements AuditLog {
         },
       );
     }
-    this.#seq = sealed.record.seq;
-    this.#hash = sealed.record.hash;
-    this.#size += Buffer.byteLength(line);
+    this.#seq = this.#sealedSeq;
+    this.#hash = this.#sealedHash;
     if (!this.#dirty) this.#scheduleSync();
     const listeners = this.#listeners;
-    for (let i = 0; i < listeners.length; i++) {
-      try {
-        listeners[i]!(sealed.record, sealed.json);
-      } catch {
-        // The record is written; a listener's failure must not turn into a refused statement.
+    if (listeners.length === 0) {
+      this.#size += Buffer.byteLength(text);
+      return;
+    }
+    for (let r = 0; r < records.length; r++) {
+      const { record, json } = records[r]!;
+      // Listeners rely on `size` ending at the line they are handed (journal-feed.ts).
+      this.#size += Buffer.byteLength(json) + 1;
+      for (let i = 0; i < listeners.length; i++) {
+        try {
+          listeners[i]!(record, json);
+        } catch {
+          // The record is written; a listener's failure must not turn into a refused statement.
+        }
       }
     }
-    return sealed.record;
   }
 
   /** Calls `listener` after every append. Returns the unsubscribe function. */
@@ -236,7 +357,7 @@ export class Journal implements AuditLog {
    * append can slip in between the check and the truncation. Returns whether it rotated.
    */
   rotate(expected: { readonly size: number; readonly seq: number }): boolean {
-    if (this.#fd < 0 || this.#tailSuspect) return false;
+    if (this.#fd < 0 || this.#tailSuspect || this.#pending.length > 0) return false;
     if (expected.size !== this.#size || expected.seq !== this.#seq) return false;
     writeState(this.#statePath, this.node, this.#key, this.head);
     ftruncateSync(this.#fd, 0);
@@ -244,9 +365,10 @@ export class Journal implements AuditLog {
     return true;
   }
 
-  /** Flushes written records to the disk now (shutdown, tests). */
+  /** Writes deferred records and flushes written records to the disk now (shutdown, tests). */
   sync(): void {
     if (this.#fd < 0) return;
+    if (this.#depth === 0 && this.#pending.length > 0) this.#writePending();
     this.#dirty = false;
     fdatasyncSync(this.#fd);
   }
@@ -256,6 +378,10 @@ export class Journal implements AuditLog {
     if (this.#fd < 0) return;
     clearTimeout(this.#syncTimer);
     this.#syncTimer = undefined;
+    clearImmediate(this.#deferredFlush);
+    this.#deferredFlush = undefined;
+    // Whatever is still sealed (deferred results, a batch left open) is written before the end.
+    this.#depth = 0;
     try {
       this.sync();
     } catch {

@@ -6,14 +6,21 @@
  */
 import { randomUUID } from 'node:crypto';
 import diagnostics from 'node:diagnostics_channel';
-import type { AuditError, AuditLog } from '../audit/events.js';
+import type {
+  AuditError,
+  AuditEventBody,
+  AuditLog,
+  AuditRecord,
+  CommandEvent,
+  CommandResultEvent,
+} from '../audit/events.js';
 import { redactSecrets } from '../audit/redact.js';
 import type { Clock } from './clock.js';
 import type { Command, CommandResult, StatementFacts } from './command.js';
 import type { Connection, Protocol } from './connection.js';
 import { ALLOW_NO_RULE, type Decision, type Deny, type Hold } from './decision.js';
 import { AirlockError, toAirlockError } from './errors.js';
-import { type Identity, matchesPrincipal, toIdentityRef } from './identity.js';
+import { type Identity, type IdentityRef, matchesPrincipal, toIdentityRef } from './identity.js';
 import {
   type ClientInfo,
   type Session,
@@ -114,6 +121,30 @@ export interface AccessReviews {
     signal: AbortSignal,
   ): Promise<ApprovalOutcome>;
 }
+
+/**
+ * What the journal (src/audit/journal.ts) adds to an audit log so a busy engine does not pay one
+ * write per event: batches an engine commits before it forwards, and events written a little later.
+ */
+export interface BatchingAuditLog extends AuditLog {
+  begin(): void;
+  /** Writes the batch; throws ERR_AUDIT_UNAVAILABLE, with nothing of the batch written, when it cannot. */
+  commit(): void;
+  /** Appends an event nothing waits on; never throws. */
+  appendDeferred(event: AuditEventBody): AuditRecord | undefined;
+}
+
+function isBatching(audit: AuditLog): audit is BatchingAuditLog {
+  const candidate = audit as Partial<BatchingAuditLog>;
+  return (
+    typeof candidate.begin === 'function' &&
+    typeof candidate.commit === 'function' &&
+    typeof candidate.appendDeferred === 'function'
+  );
+}
+
+/** An event under construction: optional members are assigned after the literal. */
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** The gate's dependencies. */
 export interface GateDeps {
@@ -224,6 +255,9 @@ function toDecision(verdict: PolicyVerdict): Decision {
 /** The decision point. One per server. */
 export class Gate {
   readonly #deps: GateDeps;
+  readonly #batching: BatchingAuditLog | undefined;
+  /** Per identity object: its audit form, built once and frozen (the journal reuses its JSON). */
+  readonly #identityRefs = new WeakMap<Identity, IdentityRef>();
   readonly #live = new Map<string, LiveSession>();
   readonly #decisions = new WeakMap<PolicyVerdict, Decision>();
   readonly #startedMs = new Map<string, number>();
@@ -233,6 +267,70 @@ export class Gate {
 
   constructor(deps: GateDeps) {
     this.#deps = deps;
+    this.#batching = isBatching(deps.audit) ? deps.audit : undefined;
+  }
+
+  /**
+   * Opens an audit batch around one chunk of an engine's work: `checkCommand`'s events are sealed
+   * into it and written by `commitAudit`, which the engine must call before it forwards anything of
+   * that chunk. A no-op when the audit log does not batch (each append is written at once).
+   */
+  beginAudit(): void {
+    this.#batching?.begin();
+  }
+
+  /**
+   * Writes the batch `beginAudit` opened. Returns the error when it could not be written: then no
+   * `command` event of the batch is in the journal and the engine must forward none of its commands.
+   */
+  commitAudit(): AirlockError | undefined {
+    try {
+      this.#batching?.commit();
+      return undefined;
+    } catch (thrown) {
+      return toAirlockError(thrown, 'ERR_AUDIT_UNAVAILABLE');
+    }
+  }
+
+  #identityRef(identity: Identity): IdentityRef {
+    let ref = this.#identityRefs.get(identity);
+    if (!ref) {
+      ref = Object.freeze(toIdentityRef(identity));
+      this.#identityRefs.set(identity, ref);
+    }
+    return ref;
+  }
+
+  /** The `command` event of a decided command (checkCommand and awaitApproval). */
+  #commandEvent(
+    session: Session,
+    command: Command,
+    decision: Decision,
+    approval?: ApprovalOutcome,
+  ): CommandEvent {
+    // Optional members are assigned, not spread: conditional spreads take V8's slow path, and
+    // this runs for every statement.
+    const event: Mutable<CommandEvent> = {
+      type: 'command',
+      sessionId: session.id,
+      identity: this.#identityRef(session.identity),
+      connection: session.connection.name,
+      protocol: session.protocol,
+      commandId: command.id,
+      channel: command.channel,
+      text: redactSecrets(command.text),
+      action: command.action,
+      objects: command.objects,
+      decision: decision.outcome === 'allow' ? 'allow' : 'deny',
+      rule: decision.rule,
+    };
+    if (command.parameters) event.parameters = command.parameters;
+    if (approval) {
+      event.approval = approval.request;
+      event.approvedBy = approval.reviewers;
+    }
+    if (decision.outcome === 'deny') event.error = auditError(decision.error);
+    return event;
   }
 
   /**
@@ -362,7 +460,9 @@ export class Gate {
 
   /**
    * Decides one command and journals the decision. Synchronous: the hot path. The engine forwards
-   * the command only when the answer is `allow`; an unwritable journal turns allow into deny.
+   * the command only when the answer is `allow`; an unwritable journal turns allow into deny. Inside
+   * an audit batch (`beginAudit`) the event is sealed and written by `commitAudit`, which the engine
+   * calls before forwarding anything; a failed commit means none of the batch may be forwarded.
    * `refusal`: a denial the engine reached itself (masking: a statement that would move masked
    * values where they cannot be masked); it is journaled in place of the policy's answer.
    */
@@ -373,22 +473,7 @@ export class Gate {
     // Held: journaled once decided, by awaitApproval, still before anything is forwarded.
     if (decision.outcome === 'hold') return decision;
     try {
-      this.#deps.audit.append({
-        type: 'command',
-        sessionId: session.id,
-        identity: toIdentityRef(session.identity),
-        connection: session.connection.name,
-        protocol: session.protocol,
-        commandId: command.id,
-        channel: command.channel,
-        text: redactSecrets(command.text),
-        ...(command.parameters ? { parameters: command.parameters } : {}),
-        action: command.action,
-        objects: command.objects,
-        decision: decision.outcome,
-        rule: decision.rule,
-        ...(decision.outcome === 'deny' ? { error: auditError(decision.error) } : {}),
-      });
+      this.#deps.audit.append(this.#commandEvent(session, command, decision));
     } catch (thrown) {
       decision = { outcome: 'deny', rule: 'audit', error: toAirlockError(thrown, 'ERR_AUDIT_UNAVAILABLE') };
     }
@@ -426,23 +511,7 @@ export class Gate {
       decision = { outcome: 'deny', rule: hold.rule, error: toAirlockError(thrown) };
     }
     try {
-      this.#deps.audit.append({
-        type: 'command',
-        sessionId: session.id,
-        identity: toIdentityRef(session.identity),
-        connection: session.connection.name,
-        protocol: session.protocol,
-        commandId: command.id,
-        channel: command.channel,
-        text: redactSecrets(command.text),
-        ...(command.parameters ? { parameters: command.parameters } : {}),
-        action: command.action,
-        objects: command.objects,
-        decision: decision.outcome === 'allow' ? 'allow' : 'deny',
-        rule: decision.rule,
-        ...(approval ? { approval: approval.request, approvedBy: approval.reviewers } : {}),
-        ...(decision.outcome === 'deny' ? { error: auditError(decision.error) } : {}),
-      });
+      this.#deps.audit.append(this.#commandEvent(session, command, decision, approval));
     } catch (thrown) {
       decision = { outcome: 'deny', rule: 'audit', error: toAirlockError(thrown, 'ERR_AUDIT_UNAVAILABLE') };
     }
@@ -477,22 +546,28 @@ export class Gate {
         durationMs: result.durationMs,
       } satisfies CommandChannelMessage);
     }
+    const event: Mutable<CommandResultEvent> = {
+      type: 'command.result',
+      sessionId: session.id,
+      identity: this.#identityRef(session.identity),
+      connection: session.connection.name,
+      protocol: session.protocol,
+      commandId: command.id,
+      outcome: result.outcome,
+      durationMs: result.durationMs,
+    };
+    if (result.rows !== undefined) event.rows = result.rows;
+    if (result.errorCode) {
+      event.error = { code: result.errorCode, message: redactSecrets(result.errorMessage ?? '') };
+    }
+    if (result.masked) event.masked = result.masked;
+    // Not a forwarding precondition: written with the next write, in chain order.
+    if (this.#batching) {
+      this.#batching.appendDeferred(event);
+      return;
+    }
     try {
-      this.#deps.audit.append({
-        type: 'command.result',
-        sessionId: session.id,
-        identity: toIdentityRef(session.identity),
-        connection: session.connection.name,
-        protocol: session.protocol,
-        commandId: command.id,
-        outcome: result.outcome,
-        ...(result.rows !== undefined ? { rows: result.rows } : {}),
-        durationMs: result.durationMs,
-        ...(result.errorCode
-          ? { error: { code: result.errorCode, message: redactSecrets(result.errorMessage ?? '') } }
-          : {}),
-        ...(result.masked ? { masked: result.masked } : {}),
-      });
+      this.#deps.audit.append(event);
     } catch {
       // Counted by the journal's own failure metric; the statement has already run.
     }

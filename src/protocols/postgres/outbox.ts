@@ -80,21 +80,28 @@ export class Outbox {
   }
 }
 
-/** Writes an outbox's parts to `socket` in one corked batch (one writev); returns the byte count. */
+/**
+ * Below this many bytes, several parts are copied into one buffer and written with one plain write:
+ * cheaper than a corked writev, which builds a request object and an entry per part.
+ */
+const CONCAT_LIMIT = 16 * 1024;
+
+/** Writes an outbox's parts to `socket` with one write (or one corked writev); returns the byte count. */
 export function flushOutbox(outbox: Outbox, socket: Duplex): number {
   if (outbox.isEmpty) return 0;
+  const total = outbox.byteLength;
   const parts = outbox.take();
   if (!socket.writable) return 0;
-  let bytes = 0;
   if (parts.length === 1) {
     socket.write(parts[0]!);
-    return parts[0]!.length;
+    return total;
+  }
+  if (total <= CONCAT_LIMIT) {
+    socket.write(Buffer.concat(parts, total));
+    return total;
   }
   socket.cork();
-  for (const part of parts) {
-    socket.write(part);
-    bytes += part.length;
-  }
+  for (let i = 0; i < parts.length; i++) socket.write(parts[i]!);
   socket.uncork();
-  return bytes;
+  return total;
 }

@@ -4,14 +4,19 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { pino } from 'pino';
+import { Journal } from '../../audit/journal.js';
 import { systemClock } from '../../core/clock.js';
 import type { AirlockError } from '../../core/errors.js';
 import { Gate } from '../../core/gate.js';
 import type { Session, SessionStats } from '../../core/session.js';
 import { initClassifier } from './classify/index.js';
+import { decodeBackend } from './codec/backend-decoder.js';
 import { TransactionStatus } from './codec/codes.js';
 import { BackendParser, FrontendParser } from './codec/parser.js';
 import { Relay } from './relay.js';
@@ -53,7 +58,7 @@ interface Setup {
   readonly stats: SessionStats;
 }
 
-async function startRelay(): Promise<Setup> {
+async function startRelay(relayGate: Gate = gate): Promise<Setup> {
   const [client, relayClient] = await socketPair();
   const [upstream, relayUpstream] = await socketPair();
   const session: Session = {
@@ -77,7 +82,7 @@ async function startRelay(): Promise<Setup> {
   };
   const stats: SessionStats = { bytesFromClient: 0, bytesToClient: 0, statements: 0 };
   const relay = new Relay({
-    gate,
+    gate: relayGate,
     session,
     clock: systemClock,
     log: pino({ level: 'silent' }),
@@ -187,4 +192,137 @@ test('an upstream that closes mid-session: the client is told and the in-flight 
     .ofType('command.result')
     .find((r) => r.commandId === command?.commandId && r.sessionId === command?.sessionId);
   assert.equal(result?.outcome, 'error');
+});
+
+/** A gate over a real journal whose writer the test controls. */
+function journalGate(write: (fd: number, text: string) => void) {
+  const dir = mkdtempSync(join(tmpdir(), 'airlock-relay-journal-'));
+  const journal = Journal.open({
+    dir,
+    node: 'relay-test',
+    clock: systemClock,
+    key: Buffer.alloc(32, 3),
+    write,
+  });
+  const journalGate = new Gate({
+    authenticator: mapAuthenticator(new Map()),
+    connections: () => listCatalog([]),
+    audit: journal,
+    clock: systemClock,
+  });
+  const lines = () =>
+    readFileSync(journal.path, 'utf8')
+      .split('\n')
+      .filter((line) => line !== '')
+      .map(
+        (line) =>
+          JSON.parse(line) as { type: string; text?: string; seq: number; prevHash: string; hash: string },
+      );
+  const close = () => {
+    journal.close();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { journal, gate: journalGate, lines, close };
+}
+
+test('a chunk of statements is journaled with one write, before any of its bytes reach the upstream', async () => {
+  let upstreamBytes = 0;
+  const writes: { text: string; upstreamBytesBefore: number }[] = [];
+  const j = journalGate((fd, text) => {
+    writes.push({ text, upstreamBytesBefore: upstreamBytes });
+    writeSync(fd, text);
+  });
+  const { client, upstream, done } = await startRelay(j.gate);
+  try {
+    upstream.on('data', (chunk: Buffer) => {
+      upstreamBytes += chunk.length;
+    });
+    const both = Buffer.concat([frontend.query('select 1 /* a */'), frontend.query('select 2 /* b */')]);
+    client.write(both);
+    const deadline = Date.now() + 5000;
+    while (upstreamBytes < both.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(upstreamBytes, both.length, 'both statements reach the upstream');
+    const commandWrites = writes.filter((w) => w.text.includes('"type":"command"'));
+    assert.equal(commandWrites.length, 1, 'one journal write for the chunk');
+    assert.equal(commandWrites[0]!.text.split('\n').filter(Boolean).length, 2, 'carrying both events');
+    assert.equal(commandWrites[0]!.upstreamBytesBefore, 0, 'written before anything was forwarded');
+
+    // Results are written later (deferred) but in chain order, and before the session's end.
+    upstream.write(
+      Buffer.concat([
+        backend.commandComplete('SELECT 1'),
+        backend.readyForQuery('I'),
+        backend.commandComplete('SELECT 1'),
+        backend.readyForQuery('I'),
+      ]),
+    );
+    while (j.lines().filter((l) => l.type === 'command.result').length < 2 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 10));
+    const lines = j.lines();
+    assert.deepEqual(
+      lines.map((l) => l.type),
+      ['command', 'command', 'command.result', 'command.result'],
+    );
+    for (let i = 1; i < lines.length; i++) assert.equal(lines[i]!.prevHash, lines[i - 1]!.hash);
+  } finally {
+    client.destroy();
+    upstream.destroy();
+    await done;
+    j.close();
+  }
+});
+
+test('a batch the journal cannot write is not forwarded: FATAL 58030, the session ends, the chain stays whole', async () => {
+  let failing = true;
+  const j = journalGate((fd, text) => {
+    if (failing && text.includes('journal_marker')) throw new Error('disk full (test)');
+    writeSync(fd, text);
+  });
+  const { client, upstream, done } = await startRelay(j.gate);
+  try {
+    let upstreamBytes = 0;
+    upstream.on('data', (chunk: Buffer) => {
+      upstreamBytes += chunk.length;
+    });
+    const parser = new BackendParser();
+    const errors: { severity: string | undefined; code: string | undefined }[] = [];
+    client.on('data', (chunk: Buffer) =>
+      parser.parse(chunk, (frame) => {
+        const message = decodeBackend(frame);
+        if (message.name === 'errorResponse')
+          errors.push({ severity: message.fields.severity, code: message.fields.code });
+      }),
+    );
+    const closed = once(client, 'close');
+    client.write(
+      Buffer.concat([
+        frontend.query('select 1 /* fine */'),
+        frontend.query("insert into t values ('journal_marker')"),
+      ]),
+    );
+    await Promise.race([
+      closed,
+      new Promise((_, reject) => setTimeout(() => reject(new Error('no close')), 5000)),
+    ]);
+    assert.deepEqual(errors, [{ severity: 'FATAL', code: '58030' }]);
+    assert.equal(upstreamBytes, 0, 'nothing of the chunk reached the upstream');
+    await done;
+    assert.ok(
+      j.lines().every((l) => l.type !== 'command'),
+      'no command event of the failed batch is in the journal',
+    );
+    failing = false;
+    j.journal.append({
+      type: 'token.revoked',
+      actor: { subject: 'op', kind: 'human', groups: [], issuer: 'local', chain: [] },
+      name: 'after',
+    });
+    const lines = j.lines();
+    assert.equal(lines.at(-1)!.seq, (lines.at(-2)?.seq ?? 0) + 1, 'numbering continues without a gap');
+    for (let i = 1; i < lines.length; i++) assert.equal(lines[i]!.prevHash, lines[i - 1]!.hash);
+  } finally {
+    client.destroy();
+    upstream.destroy();
+    j.close();
+  }
 });

@@ -4,6 +4,13 @@
  * everything is forwarded as the original bytes in one write per chunk. Both directions respect
  * backpressure: a side stops being read while the other cannot take more.
  *
+ * Audit before forward, batched: each client chunk runs inside an audit batch (`gate.beginAudit`) that
+ * is committed, one journal write for all its `command` events, before the chunk's outbox is flushed
+ * to the upstream. If that write fails nothing of the chunk is forwarded and the session ends with
+ * FATAL 58030: the commands were already counted as forwarded by the session's state (a held batch's
+ * Executes, prepared statements), so undoing them one by one could forward later what was never
+ * journaled; closing the upstream also rolls back any open transaction, so nothing partial runs.
+ *
  * Client → upstream: `CommandFlow` (commands.ts) decides what may pass. Upstream → client: forwarded
  * as is; CommandComplete, ErrorResponse, ReadyForQuery and friends feed the `ResultTracker` (audit
  * results) which also releases Airlock's own answers in order.
@@ -118,9 +125,10 @@ export class Relay {
     if (upstream.destroyed) this.#onUpstreamClose();
     this.#guard(() => {
       for (const frame of earlyUpstream) this.#onUpstreamFrame(frame);
+    });
+    this.#handleClient(() => {
       for (const frame of earlyClient) this.#onClientFrame(frame);
     });
-    this.#flush();
     return done;
   }
 
@@ -134,9 +142,39 @@ export class Relay {
   readonly #onClientData = (chunk: Buffer): void => {
     if (this.#closing) return;
     this.#o.stats.bytesFromClient += chunk.length;
-    this.#guard(() => this.#o.clientParser.parse(chunk, this.#onClientFrame));
-    this.#flush();
+    this.#chunk = chunk;
+    this.#handleClient(this.#parseClientChunk);
   };
+
+  /** The chunk `#parseClientChunk` parses (a field, so no closure is allocated per chunk). */
+  #chunk: Buffer | undefined;
+
+  readonly #parseClientChunk = (): void => {
+    const chunk = this.#chunk!;
+    this.#chunk = undefined;
+    this.#o.clientParser.parse(chunk, this.#onClientFrame);
+  };
+
+  /** Runs client-side work in one audit batch, writes it, and only then flushes the outboxes. */
+  #handleClient(step: () => void): void {
+    const gate = this.#o.gate;
+    const mark = this.#tracker.mark();
+    gate.beginAudit();
+    try {
+      this.#guard(step);
+    } finally {
+      const lost = gate.commitAudit();
+      if (lost) this.#auditLost(lost, mark);
+    }
+    this.#flush();
+  }
+
+  /** The chunk's `command` events are not in the journal: forward none of it and end the session. */
+  #auditLost(err: AirlockError, mark: number): void {
+    // Its commands never reach the server, so they get no result events either.
+    this.#tracker.dropFrom(mark);
+    this.#fail(err, toWireError(err, 'FATAL'));
+  }
 
   readonly #onClientFrame = (frame: Frame): void => {
     if (this.#closing) return;
@@ -150,8 +188,17 @@ export class Relay {
 
   readonly #onUpstreamData = (chunk: Buffer): void => {
     if (this.#upstreamClosed) return;
-    this.#guard(() => this.#o.upstreamParser.parse(chunk, this.#onUpstreamFrame), true);
+    this.#upstreamChunk = chunk;
+    this.#guard(this.#parseUpstreamChunk, true);
     this.#flush();
+  };
+
+  #upstreamChunk: Buffer | undefined;
+
+  readonly #parseUpstreamChunk = (): void => {
+    const chunk = this.#upstreamChunk!;
+    this.#upstreamChunk = undefined;
+    this.#o.upstreamParser.parse(chunk, this.#onUpstreamFrame);
   };
 
   readonly #onUpstreamFrame = (frame: Frame): void => {

@@ -52,6 +52,8 @@ export class ResultTracker {
   readonly #clock: Clock;
   #queue: InFlight[] = [];
   #head = 0;
+  /** Entries ever pushed (marks count from here). */
+  #pushed = 0;
   #rowsSinceResult = 0;
   /** The error that made the server skip the rest of the current batch, until its ReadyForQuery. */
   #skipError: NoticeFields | undefined;
@@ -97,6 +99,23 @@ export class ResultTracker {
 
   push(entry: InFlight): void {
     this.#queue.push(entry);
+    this.#pushed++;
+  }
+
+  /** A position in the FIFO's history, for `dropFrom`. */
+  mark(): number {
+    return this.#pushed;
+  }
+
+  /**
+   * Forgets what was pushed since `mark` (nothing of it reached the server: its audit batch could
+   * not be written). Only valid while nothing pushed since has been answered.
+   */
+  dropFrom(mark: number): void {
+    const extra = this.#pushed - mark;
+    if (extra <= 0) return;
+    this.#queue.length = Math.max(this.#head, this.#queue.length - extra);
+    this.#pushed = mark;
   }
 
   /**
@@ -177,7 +196,9 @@ export class ResultTracker {
           entry,
           error
             ? { outcome: 'error', errorCode: error.code, errorMessage: error.message }
-            : { outcome: 'success', ...(entry.rows === undefined ? {} : { rows: entry.rows }) },
+            : entry.rows === undefined
+              ? { outcome: 'success' }
+              : { outcome: 'success', rows: entry.rows },
         );
         break;
       }
@@ -229,7 +250,10 @@ export class ResultTracker {
     entry: { readonly command: Command; readonly startedMs: number },
     result: Omit<CommandResult, 'durationMs'>,
   ): void {
-    this.#sink.record(entry.command, { ...result, durationMs: this.#clock.nowMs() - entry.startedMs });
+    // Object.assign on the fresh literal each caller passes: a spread with a trailing member takes
+    // V8's slow path, and this runs once per statement.
+    const durationMs = this.#clock.nowMs() - entry.startedMs;
+    this.#sink.record(entry.command, Object.assign(result, { durationMs }));
   }
 
   #peek(): InFlight | undefined {
