@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { SCENARIOS, TARGETS, type TargetName } from './scenarios.js';
 
 /** Measurements `--extras` can name. */
-export const EXTRAS = ['idle', 'bulk'] as const;
+export const EXTRAS = ['idle', 'bulk', 'wakeup'] as const;
 
 /** Everything a bench run is told. */
 export interface BenchOptions {
@@ -23,6 +23,8 @@ export interface BenchOptions {
   readonly extras: readonly string[];
   /** Sessions the idle measurement opens. */
   readonly idleSessions: number;
+  /** Approvals per path the wake-up measurement times. */
+  readonly wakeupRuns: number;
   /** Where to write the JSON results, if anywhere. */
   readonly jsonFile: string | undefined;
   readonly help: boolean;
@@ -41,7 +43,8 @@ interleaved, and prints tps, average and p99 latency, proxy CPU per transaction 
   --scale N          pgbench -i -s scale factor (default 10)
   --scenarios LIST   ${SCENARIOS.map((s) => s.name).join(',')} (default: all)
   --targets LIST     ${TARGETS.join(',')} (default: all available)
-  --extras LIST      idle,bulk or none: RSS with idle sessions, bulk read MB/s (default: idle,bulk)
+  --extras LIST      idle,bulk,wakeup or none: RSS with idle sessions, bulk read MB/s, approval
+                     wake-up latency (default: all three)
   --idle N           sessions the idle measurement opens (default 1000, --quick: 100)
   --quick            smoke run: 1 round of 2 s (explicit --rounds/--duration win)
   --json FILE        also write the results as JSON
@@ -107,6 +110,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     extras:
       values.extras === 'none' ? [] : values.extras ? list('extras', values.extras, EXTRAS) : [...EXTRAS],
     idleSessions: values.idle ? positiveInt('idle', values.idle) : quick ? 100 : 1000,
+    wakeupRuns: quick ? 10 : 40,
     jsonFile: values.json,
     help: values.help === true,
   };

@@ -5,6 +5,8 @@
  * memory once. Masked and unmasked Airlock read the same rows, but masking changes their bytes on the
  * wire, so masking on/off is the ratio of the times (rows per second), not of MB/s.
  */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import type { BenchOptions } from './args.js';
 import { type BulkResult, type IdleResult, measureBulkRead, measureIdleSessions } from './extras.js';
 import type { Endpoint } from './pgbench-run.js';
@@ -39,6 +41,31 @@ const BULK_SQL = 'select * from pgbench_accounts';
 
 function pad(cells: readonly string[], widths: readonly number[]): string {
   return cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+}
+
+/**
+ * Runs bench/approval-wakeup.ts (its own PostgreSQL and Airlock, in-process there) as a child and
+ * passes its table through: held statement → approval through the API and through the store.
+ */
+function runWakeup(iterations: number, out: (line?: string) => void): Promise<number> {
+  return new Promise((resolve) => {
+    const script = fileURLToPath(new URL('../approval-wakeup.ts', import.meta.url));
+    const child = spawn(process.execPath, ['--import', 'tsx', script, String(iterations)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let pending = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      const lines = (pending + chunk.toString('utf8')).split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) out(line);
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 300_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (pending) out(pending);
+      resolve(code ?? 1);
+    });
+  });
 }
 
 /** Runs what `options.extras` names and prints the tables through `out`. */
@@ -104,6 +131,14 @@ export async function runExtras(
           widths,
         ) + (r.error ? `  FAILED: ${r.error}` : ''),
       );
+    }
+  }
+  if (options.extras.includes('wakeup')) {
+    out('');
+    const code = await runWakeup(options.wakeupRuns, out);
+    if (code !== 0) {
+      failed = true;
+      out(`approval wake-up: FAILED (bench/approval-wakeup.ts exited ${code})`);
     }
   }
   const bulkMaskedVsAirlock = maskedBulkRatio(bulk);
