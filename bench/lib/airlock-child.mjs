@@ -6,7 +6,41 @@
  * Plain JavaScript on the built `dist/` (what `airlock serve` runs), so neither TypeScript loading
  * nor a loader thread is counted in its CPU time or memory; `npm run bench` builds first.
  */
+// First, as in the `airlock` binary: V8 flags set before any WebAssembly is compiled (the driver
+// forks this file with `serve` as its argument, so they are the flags of `airlock serve`).
+import '../../dist/cli/node-flags.js';
+import { readFileSync } from 'node:fs';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { startServer } from '../../dist/server/start.js';
+
+const MB = 1024 * 1024;
+
+/**
+ * Where the process's memory is, for AIRLOCK_BENCH_MEMORY=1 (printed at stop): Node's own counts,
+ * V8's heap spaces (size/used MB) and resident MB by kind of mapping from /proc/self/smaps (`anon`
+ * holds the V8 heaps, WebAssembly memories and thread arenas; `[heap]` is the main malloc arena).
+ */
+function memoryReport() {
+  const mb = (bytes) => Math.round((bytes / MB) * 10) / 10;
+  const usage = Object.fromEntries(Object.entries(process.memoryUsage()).map(([k, v]) => [k, mb(v)]));
+  const spaces = Object.fromEntries(
+    getHeapSpaceStatistics().map((s) => [s.space_name, `${mb(s.space_size)}/${mb(s.space_used_size)}`]),
+  );
+  /** @type {Record<string, number>} */
+  const resident = {};
+  let kind = '';
+  for (const line of readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
+    const mapping = /^[0-9a-f]+-[0-9a-f]+ (\S+) \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (mapping) kind = `${mapping[1]} ${mapping[2]?.startsWith('/') ? 'file' : mapping[2] || 'anon'}`;
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss) resident[kind] = (resident[kind] ?? 0) + Number(rss[1]) * 1024;
+  }
+  return {
+    usage,
+    spaces,
+    resident: Object.fromEntries(Object.entries(resident).map(([k, v]) => [k, mb(v)])),
+  };
+}
 
 /** @type {import('../../src/server/start.js').RunningServer | undefined} */
 let server;
@@ -25,6 +59,7 @@ async function stop() {
   if (stopping) return;
   stopping = true;
   try {
+    if (process.env.AIRLOCK_BENCH_MEMORY) console.error(JSON.stringify(memoryReport(), null, 1));
     await server?.stop();
   } finally {
     // The driver waits for this process to exit, not for a message.

@@ -139,8 +139,12 @@ export async function startBenchAirlock(target: AirlockBenchTarget): Promise<Ben
   const stateDir = mkdtempSync(join(tmpdir(), 'airlock-bench-'));
   // AIRLOCK_BENCH_PROFILE=DIR writes a V8 CPU profile of the Airlock process there when it exits.
   const profileDir = process.env.AIRLOCK_BENCH_PROFILE;
-  const child = fork(CHILD, [], {
-    execArgv: profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [],
+  // AIRLOCK_BENCH_NODE_ARGS="--flag ..." adds node/V8 flags to the Airlock process, for experiments
+  // (docs/benchmarks.md, "Memory and the drain"); the child already sets what `airlock serve` sets.
+  const nodeArgs = (process.env.AIRLOCK_BENCH_NODE_ARGS ?? '').split(/\s+/).filter((arg) => arg !== '');
+  // `serve`: the child sets the V8 flags `airlock serve` sets (src/cli/node-flags.ts reads argv).
+  const child = fork(CHILD, ['serve'], {
+    execArgv: [...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []), ...nodeArgs],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const cleanupDir = () => rmSync(stateDir, { recursive: true, force: true });

@@ -60,6 +60,19 @@ export interface SessionSummary {
   readonly bytesFromClient: number;
   readonly bytesToClient: number;
   readonly statements: number;
+  /** Who certified the review the session was held for; absent when it was not held (or not yet). */
+  readonly reviewers?: readonly string[];
+}
+
+/** The `sessions.reviewers` column read loosely: a JSON list of strings, anything else is null. */
+export function parseReviewers(text: string | null): string[] | null {
+  if (text === null) return null;
+  try {
+    const list: unknown = JSON.parse(text);
+    return Array.isArray(list) ? list.map(String) : null;
+  } catch {
+    return null;
+  }
 }
 
 const DEFAULT_LIMIT = 1000;
@@ -113,6 +126,7 @@ export async function searchAudit(db: Kysely<Database>, filter: AuditFilter = {}
 }
 
 function toSummary(row: SessionsTable): SessionSummary {
+  const reviewers = parseReviewers(row.reviewers);
   return {
     id: row.id,
     node: row.node,
@@ -128,6 +142,7 @@ function toSummary(row: SessionsTable): SessionSummary {
     bytesFromClient: Number(row.bytes_from_client),
     bytesToClient: Number(row.bytes_to_client),
     statements: Number(row.statements),
+    ...(reviewers ? { reviewers } : {}),
   };
 }
 

@@ -11,6 +11,7 @@ import type { IdentityRef } from '../core/identity.js';
 import type { ClientInfo } from '../core/session.js';
 import type { Database } from '../store/schema.js';
 import type { AuditError, AuditRecord, CommandEvent, CommandResultEvent } from './events.js';
+import { parseReviewers } from './search.js';
 
 /**
  * How a held statement was approved, from its `command` record (`approval`, `approvedBy`, written
@@ -85,6 +86,8 @@ export interface SessionHeader {
   readonly bytesFromClient: number;
   readonly bytesToClient: number;
   readonly statements: number;
+  /** Who certified the review the session was held for; absent when it was not held. */
+  readonly reviewers?: readonly string[];
 }
 
 /** A session with its statements. */
@@ -242,6 +245,7 @@ export async function readSessionDetail(
   const endError = end?.type === 'session.end' ? auditError(end.error) : undefined;
   const startError = start?.type === 'session.start' ? auditError(start.error) : undefined;
   const error = endError ?? startError;
+  const reviewers = parseReviewers(row.reviewers);
   const header: SessionHeader = {
     id: row.id,
     node: row.node,
@@ -258,6 +262,7 @@ export async function readSessionDetail(
     bytesFromClient: Number(row.bytes_from_client),
     bytesToClient: Number(row.bytes_to_client),
     statements: Number(row.statements),
+    ...(reviewers ? { reviewers } : {}),
   };
   return {
     session: header,

@@ -16,6 +16,12 @@ import type { AuditRecord, SessionEndEvent, SessionStartEvent } from './events.j
 
 type Sealed<T> = T & Pick<AuditRecord, 'node' | 'time'>;
 
+/**
+ * The row a `session.start` inserts. `reviewers` is not the journal's to write: the review
+ * service tags the row when an approval releases the held session (src/reviews/service.ts).
+ */
+export type SessionStartRow = Omit<SessionsTable, 'reviewers'>;
+
 /** The columns a `session.end` sets on its row. */
 export type SessionEndUpdate = Pick<
   SessionsTable,
@@ -29,7 +35,7 @@ export type SessionEndUpdate = Pick<
  */
 export interface SessionPlan {
   /** Rows to insert unless the id exists. */
-  readonly starts: SessionsTable[];
+  readonly starts: SessionStartRow[];
   /** [session id, statements to add while the row is open]: one UPDATE per session per batch. */
   readonly counts: [string, number][];
   readonly ends: SessionEndUpdate[];
@@ -44,7 +50,7 @@ function textOr<T>(value: unknown, fallback: T): string | T {
   return typeof value === 'string' ? value : fallback;
 }
 
-function startRow(start: Sealed<SessionStartEvent>): SessionsTable {
+function startRow(start: Sealed<SessionStartEvent>): SessionStartRow {
   const failed = start.outcome === 'failure';
   const identity = typeof start.identity === 'object' && start.identity !== null ? start.identity : undefined;
   return {
@@ -79,7 +85,7 @@ function endUpdate(end: Sealed<SessionEndEvent>): SessionEndUpdate {
 
 /** What one batch of records, in order, writes to `sessions`. */
 export function planSessions(records: Iterable<AuditRecord>): SessionPlan {
-  const starts: SessionsTable[] = [];
+  const starts: SessionStartRow[] = [];
   const ends: SessionEndUpdate[] = [];
   // Counted per session and applied as one UPDATE each: a batch of 500 statements from one
   // session costs one write, not 500.

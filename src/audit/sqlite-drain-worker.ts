@@ -34,6 +34,8 @@ export type DrainWorkerReply =
 /** Deaths in a row, without a stored batch in between, before the worker is given up on. */
 const DEATHS_BEFORE_GIVING_UP = 3;
 const CLOSE_TIMEOUT_MS = 5000;
+/** The worker's young generation, in MB (docs/benchmarks.md, "Memory and the drain"). */
+const WORKER_YOUNG_GENERATION_MB = 8;
 
 interface Waiter {
   readonly resolve: (outcome: WriteOutcome) => void;
@@ -133,6 +135,9 @@ export class SqliteDrainWorker {
     const worker = new Worker(this.#source.source, {
       eval: this.#source.eval,
       workerData: { path: this.#path } satisfies DrainWorkerData,
+      // A batch's garbage is a few MB at most (500 lines and their rows); left alone, V8 grows the
+      // worker's young generation towards 32 MB under steady load, all of it resident memory.
+      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
     });
     worker.unref();
     worker.on('message', (reply: DrainWorkerReply) => this.#settle(worker, reply));

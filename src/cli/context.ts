@@ -21,7 +21,7 @@ import { DEFAULT_MAX_DELEGATION_DEPTH, TokenExchange } from '../identity/exchang
 import { LockService } from '../identity/locks.js';
 import { OidcVerifier } from '../identity/oidc.js';
 import { TokenService } from '../identity/tokens.js';
-import { openStore } from '../store/db.js';
+import { openStore, type Store } from '../store/db.js';
 import { loadCredentials, storedToken } from './credentials.js';
 import type { CliIo } from './io.js';
 
@@ -67,6 +67,67 @@ export function resolveRemote(
   return { server, token };
 }
 
+/** What a local (--config) command works on: the store, the node key and the CLI's journal. */
+export interface LocalStore {
+  readonly store: Store;
+  readonly key: Buffer;
+  /** Drained into the store as the command runs, and fully on `close`. */
+  readonly journal: Journal;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the config's store with the CLI's own audit journal and its drainer. The CLI keeps its own
+ * hash chain (node "<node>.cli"): a running server owns the main one.
+ */
+export async function openLocalStore(config: AirlockConfig): Promise<LocalStore> {
+  const store = await openStore(config.store);
+  try {
+    const key = loadOrCreateNodeKey(config.stateDir);
+    const node = `${config.node}.cli`;
+    const resumeFrom = await readVerifiedAnchor(store.db, node, key);
+    // Concurrent CLI commands take turns on the CLI journal rather than failing.
+    const journal = Journal.open({
+      dir: config.stateDir,
+      node,
+      clock: systemClock,
+      key,
+      lockWaitMs: 10_000,
+      ...(resumeFrom ? { resumeFrom } : {}),
+    });
+    const drainer = new AuditDrainer({
+      db: store.db,
+      ...(store.sqlite ? { sqlite: store.sqlite } : {}),
+      journal,
+      key,
+      clock: systemClock,
+    });
+    try {
+      await drainer.start();
+    } catch (err) {
+      journal.close();
+      throw err;
+    }
+    return {
+      store,
+      key,
+      journal,
+      async close() {
+        try {
+          await drainer.flush();
+          await drainer.stop();
+        } finally {
+          journal.close();
+          await store.close();
+        }
+      },
+    };
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}
+
 /** Opens the admin surface: remote per `resolveRemote`, else local on the config's store. */
 export async function openAdmin(flags: GlobalFlags, io: CliIo): Promise<AdminSession> {
   const remote = resolveRemote(flags, io);
@@ -74,28 +135,8 @@ export async function openAdmin(flags: GlobalFlags, io: CliIo): Promise<AdminSes
     return { admin: new HttpAdmin(remote.server, remote.token), close: async () => {} };
   }
   const config = await loadCliConfig(flags, io);
-  const store = await openStore(config.store);
-  const key = loadOrCreateNodeKey(config.stateDir);
-  // The CLI keeps its own hash chain (node "<node>.cli"): a running server owns the main one.
-  const node = `${config.node}.cli`;
-  const resumeFrom = await readVerifiedAnchor(store.db, node, key);
-  // Concurrent CLI commands take turns on the CLI journal rather than failing.
-  const journal = Journal.open({
-    dir: config.stateDir,
-    node,
-    clock: systemClock,
-    key,
-    lockWaitMs: 10_000,
-    ...(resumeFrom ? { resumeFrom } : {}),
-  });
-  const drainer = new AuditDrainer({
-    db: store.db,
-    ...(store.sqlite ? { sqlite: store.sqlite } : {}),
-    journal,
-    key,
-    clock: systemClock,
-  });
-  await drainer.start();
+  const local = await openLocalStore(config);
+  const { store, key, journal } = local;
   const tokens = new TokenService({ db: store.db, clock: systemClock, audit: journal });
   const admin = new LocalAdmin(
     {
@@ -118,15 +159,7 @@ export async function openAdmin(flags: GlobalFlags, io: CliIo): Promise<AdminSes
     },
     OPERATOR,
   );
-  return {
-    admin,
-    async close() {
-      await drainer.flush();
-      await drainer.stop();
-      journal.close();
-      await store.close();
-    },
-  };
+  return { admin, close: () => local.close() };
 }
 
 /** Runs `fn` with an admin surface and always closes it. */

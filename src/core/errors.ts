@@ -150,6 +150,15 @@ export const errorCatalog = {
     http: 408,
     exit: 5,
   },
+  ERR_HOLD_CANCELED: {
+    message: 'the held statement was canceled at your request',
+    action:
+      'Nothing ran. The approval request in the detail stays pending: wait for it (`airlock approvals wait ID`), then retry the statement.',
+    sqlstate: '57014',
+    severity: 'ERROR',
+    http: 409,
+    exit: 5,
+  },
   ERR_APPROVAL_SELF: {
     message: 'you cannot decide a request you made or that acts for you',
     action: 'Ask another approver (a member of the groups the request is waiting for).',

@@ -4,7 +4,7 @@
  * status, written with a change-feed row (`approval.decided`) in one transaction, so a server
  * holding the client in another process wakes within a second.
  */
-import type { Kysely, Selectable } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import type { AuditLog } from '../audit/events.js';
 import type { Clock } from '../core/clock.js';
 import { AirlockError } from '../core/errors.js';
@@ -109,8 +109,36 @@ export class ApprovalStore {
     };
   }
 
-  /** Creates a pending request and journals `approval.requested`. */
+  /** Creates a pending request (or reuses the pending review, see `createUnlessPending`). */
   async create(input: NewRequest): Promise<ApprovalRequestView> {
+    return (await this.createUnlessPending(input)).request;
+  }
+
+  /**
+   * Creates a pending request and journals `approval.requested`. A `review` request is unique
+   * among pending ones per (root identity, connection), enforced by the store (a partial unique
+   * index, migration 0006): when another process created it first, even at the same moment on
+   * another replica, that request is returned with `created: false` and nothing is journaled.
+   */
+  async createUnlessPending(
+    input: NewRequest,
+  ): Promise<{ readonly request: ApprovalRequestView; readonly created: boolean }> {
+    // A pending review past its last step is expired when read, which frees its slot: try again.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const id = await this.#insert(input);
+      if (id !== undefined) return { request: (await this.get(id))!, created: true };
+      const pending = await this.findPending({
+        kind: 'review',
+        connection: input.connection,
+        rootSubject: rootSubject(toIdentityRef(input.requester)),
+      });
+      if (pending) return { request: pending, created: false };
+    }
+    throw new AirlockError('ERR_INTERNAL', 'a pending review request kept appearing and expiring');
+  }
+
+  /** Inserts the request; undefined when a pending review for the same root and connection exists. */
+  async #insert(input: NewRequest): Promise<number | undefined> {
     const settings = this.#settings(input.connection);
     const now = this.#clock.now();
     const requester = toIdentityRef(input.requester);
@@ -139,11 +167,20 @@ export class ApprovalStore {
           window_until: null,
           consumed_at: null,
         })
+        // The index's own predicate, as literals: PostgreSQL and SQLite infer the arbiter from it.
+        .onConflict((oc) =>
+          oc
+            .columns(['root_subject', 'connection'])
+            .where(sql<boolean>`kind = 'review' and status = 'pending'`)
+            .doNothing(),
+        )
         .returning('id')
-        .executeTakeFirstOrThrow();
+        .executeTakeFirst();
+      if (!row) return undefined;
       await recordChange(trx, 'approval.requested', String(row.id), this.#clock);
       return Number(row.id);
     });
+    if (id === undefined) return undefined;
     this.#audit.append({
       type: 'approval.requested',
       request: id,
@@ -157,7 +194,7 @@ export class ApprovalStore {
       ...(input.sessionId ? { sessionId: input.sessionId } : {}),
       approvers: approversAt(settings, 0),
     });
-    return (await this.get(id))!;
+    return id;
   }
 
   /** The request, or undefined. A pending request past its last step is expired on read. */

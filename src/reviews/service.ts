@@ -52,6 +52,10 @@ interface HoldLabels {
   readonly rule: string;
 }
 
+/** A held session's row is tagged with its reviewers once it exists: 20 tries, 250 ms apart. */
+const SESSION_TAG_ATTEMPTS = 20;
+const SESSION_TAG_RETRY_MS = 250;
+
 /** Requests on connections without `reviews:` (JIT access) wait this long by default. */
 const DEFAULT_WAIT_MS = 3600_000;
 
@@ -72,7 +76,10 @@ function heldError(request: ApprovalRequestView, end: WaitEnd<ApprovalRequestVie
     return new AirlockError('ERR_APPROVAL_DENIED', userMessage, { userMessage, detail });
   }
   if (end.kind === 'aborted') {
-    return new AirlockError('ERR_SESSION_TERMINATED', `held session for request ${request.id} ended`);
+    // The detail lets a caller that aborted on purpose (a CancelRequest, hold.ts) name the request.
+    return new AirlockError('ERR_SESSION_TERMINATED', `held session for request ${request.id} ended`, {
+      detail,
+    });
   }
   const userMessage = `no approver decided request ${request.id} in time (wait: airlock approvals wait ${request.id}, then retry)`;
   return new AirlockError('ERR_APPROVAL_TIMEOUT', userMessage, { userMessage, detail });
@@ -211,24 +218,56 @@ export class ReviewService implements AccessReviews {
     const root = rootSubject(toIdentityRef(identity));
     // Approved since the session opened (or while it waited last time): nothing to hold.
     const now = await this.certifications.freshness(root, connection.name, reviews);
-    if (now.state === 'fresh') return { request: now.request ?? 0, reviewers: now.reviewers };
-    const request = await this.#reviewRequest(
-      identity,
-      connection,
-      session.access?.scope ?? 'admin',
-      session.reason,
-      session.id,
+    let outcome: ApprovalOutcome;
+    if (now.state === 'fresh') outcome = { request: now.request ?? 0, reviewers: now.reviewers };
+    else {
+      const request = await this.#reviewRequest(
+        identity,
+        connection,
+        session.access?.scope ?? 'admin',
+        session.reason,
+        session.id,
+      );
+      // Approved by an autoApprove policy as it was created: nothing to wait for.
+      if (request.status === 'approved') outcome = { request: request.id, reviewers: approversOf(request) };
+      else {
+        notice(
+          `access review required: request ${request.id} is waiting for ${request.waitingFor.join(', ')} (approve: ${request.approveCommand})`,
+        );
+        outcome = await this.#hold(request, reviews.waitMs, signal, {
+          protocol: connection.type,
+          connection: connection.name,
+          rule: 'review',
+        });
+      }
+    }
+    this.#tagSession(session.id, outcome.reviewers);
+    return outcome;
+  }
+
+  /**
+   * Writes who certified a held session onto its `sessions` row (`sessions list`). Here rather
+   * than in the audit projection: one approval may release several held sessions (they share the
+   * pending request), and the `certification.recorded` event names only the first. The row comes
+   * from this node's drainer and may be a moment behind: tried again for a few seconds, off the
+   * client's path; a failure only costs the column.
+   */
+  #tagSession(sessionId: string, reviewers: readonly string[]): void {
+    if (reviewers.length === 0) return;
+    const value = JSON.stringify(reviewers);
+    const attempt = async (left: number): Promise<void> => {
+      const result = await this.#deps.db
+        .updateTable('sessions')
+        .set({ reviewers: value })
+        .where('id', '=', sessionId)
+        .executeTakeFirst();
+      if (result.numUpdatedRows > 0n || left === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, SESSION_TAG_RETRY_MS).unref());
+      return attempt(left - 1);
+    };
+    void attempt(SESSION_TAG_ATTEMPTS).catch((err: unknown) =>
+      this.#deps.warn?.(`could not record the reviewers of session ${sessionId}: ${String(err)}`),
     );
-    // Approved by an autoApprove policy as it was created: nothing to wait for.
-    if (request.status === 'approved') return { request: request.id, reviewers: approversOf(request) };
-    notice(
-      `access review required: request ${request.id} is waiting for ${request.waitingFor.join(', ')} (approve: ${request.approveCommand})`,
-    );
-    return this.#hold(request, reviews.waitMs, signal, {
-      protocol: connection.type,
-      connection: connection.name,
-      rule: 'review',
-    });
   }
 
   async approveCommand(
@@ -337,7 +376,9 @@ export class ReviewService implements AccessReviews {
   }
 
   async #create(input: Parameters<ApprovalStore['create']>[0]): Promise<ApprovalRequestView> {
-    const request = await this.approvals.create(input);
+    const { request, created } = await this.approvals.createUnlessPending(input);
+    // Another replica created this review request at the same moment: it notifies and escalates.
+    if (!created) return request;
     const approved = await this.#autoApprove(request, input);
     if (approved) return approved;
     this.#notifier.requested(request);

@@ -8,7 +8,6 @@ import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
 import { createSecureContext, type SecureContext } from 'node:tls';
-import { generate } from 'selfsigned';
 import { type Clock, systemClock } from '../core/clock.js';
 import type { AirlockConfig } from '../core/config.js';
 import { AirlockError } from '../core/errors.js';
@@ -68,6 +67,9 @@ async function generateSelfSigned(host: string, clock: Clock): Promise<{ cert: s
   const notAfterDate = new Date(notBeforeDate);
   notAfterDate.setUTCFullYear(notAfterDate.getUTCFullYear() + VALIDITY_YEARS);
   const dnsNames = [...new Set(['localhost', host].filter((name) => name !== ''))];
+  // Loaded only to generate (once per state dir): the certificate library costs ~5 MB of memory
+  // in every process otherwise. Generation happens at start, so a failure still shows there.
+  const { generate } = await import('selfsigned');
   const pems = await generate([{ name: 'commonName', value: 'airlock' }], {
     keyType: 'ec',
     curve: 'P-256',

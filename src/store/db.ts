@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, isAbsolute } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
 import { type Clock, systemClock } from '../core/clock.js';
 import { AirlockError } from '../core/errors.js';
 import { migrate, type StoreKind } from './migrations.js';
@@ -44,12 +44,14 @@ const INT8_OID = 20;
  * stay far below that, so the store parses them into numbers, like SQLite does. Scoped to our pool
  * instead of the global `pg.types` so other pg users in the process are unaffected.
  */
-const pgTypes = {
-  getTypeParser(oid: number, format?: 'text' | 'binary') {
-    if (oid === INT8_OID && format !== 'binary') return (value: string) => Number(value);
-    return pg.types.getTypeParser(oid, format as 'text');
-  },
-} as pg.CustomTypesConfig;
+function pgTypes(types: typeof pg.types): pg.CustomTypesConfig {
+  return {
+    getTypeParser(oid: number, format?: 'text' | 'binary') {
+      if (oid === INT8_OID && format !== 'binary') return (value: string) => Number(value);
+      return types.getTypeParser(oid, format as 'text');
+    },
+  } as pg.CustomTypesConfig;
+}
 
 /**
  * Opens (and migrates) the store named by `url`: `sqlite:/abs/path.db` or `postgres://...`
@@ -63,7 +65,7 @@ export async function openStore(url: string, opts: OpenStoreOptions = {}): Promi
     return store;
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
-    const store = openPostgres(url, opts.readonly === true);
+    const store = await openPostgres(url, opts.readonly === true);
     if (!opts.readonly) await migrateOrClose(store, clock);
     return store;
   }
@@ -119,10 +121,12 @@ function registerStrpos(handle: SqliteDatabase.Database): void {
   });
 }
 
-function openPostgres(url: string, readonly: boolean): Store {
+async function openPostgres(url: string, readonly: boolean): Promise<Store> {
+  // Loaded only for a PostgreSQL store: node-postgres costs ~5 MB in every SQLite process otherwise.
+  const { default: pg } = await import('pg');
   const pool = new pg.Pool({
     connectionString: url,
-    types: pgTypes,
+    types: pgTypes(pg.types),
     max: 10,
     ...(readonly ? { options: '-c default_transaction_read_only=on' } : {}),
   });

@@ -369,6 +369,29 @@ export const MIGRATIONS: readonly Migration[] = [
         .execute();
     },
   },
+  {
+    // Who certified a held session (`sessions list`), and one pending review request per
+    // (root identity, connection) even when replicas on one store create it at the same moment.
+    id: '0006-session-reviewers',
+    async up(db) {
+      await db.schema.alterTable('sessions').addColumn('reviewers', 'text').execute();
+      // Duplicates from before the index (that very race): the oldest stays pending, the others
+      // end as expired so the index can be built.
+      await sql`update approval_requests set status = 'expired'
+        where kind = 'review' and status = 'pending' and id not in (
+          select min(id) from approval_requests where kind = 'review' and status = 'pending'
+          group by root_subject, connection)`.execute(db);
+      await db.schema
+        .createIndex('approval_requests_one_pending_review')
+        .ifNotExists()
+        .on('approval_requests')
+        .columns(['root_subject', 'connection'])
+        .unique()
+        .where(sql.ref('kind'), '=', 'review')
+        .where(sql.ref('status'), '=', 'pending')
+        .execute();
+    },
+  },
 ];
 
 /**

@@ -80,6 +80,8 @@ export interface SessionsTable {
   bytes_from_client: number;
   bytes_to_client: number;
   statements: number;
+  /** JSON list of the subjects who certified the session's held review; null when none did. */
+  reviewers: string | null;
 }
 
 /**

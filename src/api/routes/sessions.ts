@@ -47,6 +47,11 @@ const sessionDetailSchema = {
         bytesFromClient: { type: 'integer' },
         bytesToClient: { type: 'integer' },
         statements: { type: 'integer' },
+        reviewers: {
+          type: 'array',
+          items: { type: 'string' },
+          description: 'who certified the review the session was held for; absent when it was not held',
+        },
       },
     },
     statements: {

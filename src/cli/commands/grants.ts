@@ -6,20 +6,18 @@
 import type { Command } from 'commander';
 import { HttpReviewAdmin, LocalReviewAdmin, type ReviewAdmin } from '../../admin/reviews.js';
 import { createRoleResolver } from '../../admin/roles.js';
-import { AuditDrainer, readVerifiedAnchor } from '../../audit/drain.js';
-import { Journal } from '../../audit/journal.js';
-import { loadOrCreateNodeKey } from '../../audit/node-key.js';
 import { systemClock } from '../../core/clock.js';
+import type { AirlockConfig } from '../../core/config.js';
 import { AirlockError } from '../../core/errors.js';
 import { OPERATOR } from '../../core/identity.js';
 import { createAuthenticator } from '../../identity/authenticator.js';
 import { parseDuration } from '../../identity/duration.js';
 import { OidcVerifier } from '../../identity/oidc.js';
 import { TokenService } from '../../identity/tokens.js';
+import { createNotifications, type Notifications } from '../../notify/index.js';
 import { ReviewService } from '../../reviews/service.js';
 import type { GrantView } from '../../reviews/types.js';
-import { openStore } from '../../store/db.js';
-import { type GlobalFlags, loadCliConfig, resolveRemote } from '../context.js';
+import { type GlobalFlags, loadCliConfig, openLocalStore, resolveRemote } from '../context.js';
 import { type CliIo, printJson, printTable, say } from '../io.js';
 import { type CommandContext, globals } from './context.js';
 
@@ -35,6 +33,49 @@ export function durationOption(flag: string, text: string | undefined): number |
   }
 }
 
+/**
+ * The server's notifier for a local (--config) command: requests, break-glass and the like reach
+ * the config's `notifications:` targets from the CLI too. Delivery failures are reported on
+ * stderr as warnings; they never fail the command (the request exists either way).
+ */
+function cliNotifications(config: AirlockConfig, io: CliIo): Notifications {
+  const quiet = () => {};
+  return createNotifications({
+    targets: () => config.notifications ?? [],
+    env: io.env,
+    clock: systemClock,
+    log: {
+      info: quiet,
+      debug: quiet,
+      warn(fields: { target?: unknown; err?: unknown }, message: string) {
+        // Only the delivery queue's warnings name a target; the log notifier's are for a server log.
+        if (fields.target === undefined) return;
+        io.stderr.write(
+          `warning: ${message} (${String(fields.target)}${fields.err ? `: ${String(fields.err)}` : ''})\n`,
+        );
+      },
+    },
+  });
+}
+
+/** How long a local command waits for its notifications before it exits. */
+const NOTIFY_WAIT_MS = 5000;
+
+/** Waits (bounded) for queued notifications, then stops the queue; says what was left undelivered. */
+async function settleNotifications(notifications: Notifications, io: CliIo): Promise<void> {
+  // idle()'s timer does not keep Node alive; during a retry's backoff nothing else might.
+  const keepAlive = setTimeout(() => {}, NOTIFY_WAIT_MS + 1000);
+  try {
+    await notifications.idle(NOTIFY_WAIT_MS);
+    const { queued } = notifications.stats();
+    await notifications.close(0);
+    if (queued > 0)
+      io.stderr.write(`warning: ${queued} notification(s) not delivered within ${NOTIFY_WAIT_MS / 1000} s\n`);
+  } finally {
+    clearTimeout(keepAlive);
+  }
+}
+
 /** Runs `fn` with the review admin surface and always closes it. */
 export async function withReviews<T>(
   flags: GlobalFlags,
@@ -44,27 +85,10 @@ export async function withReviews<T>(
   const remote = resolveRemote(flags, io);
   if (remote) return fn(new HttpReviewAdmin(remote.server, remote.token));
   const config = await loadCliConfig(flags, io);
-  const store = await openStore(config.store);
-  const key = loadOrCreateNodeKey(config.stateDir);
-  const node = `${config.node}.cli`;
-  const resumeFrom = await readVerifiedAnchor(store.db, node, key);
-  const journal = Journal.open({
-    dir: config.stateDir,
-    node,
-    clock: systemClock,
-    key,
-    lockWaitMs: 10_000,
-    ...(resumeFrom ? { resumeFrom } : {}),
-  });
-  const drainer = new AuditDrainer({
-    db: store.db,
-    ...(store.sqlite ? { sqlite: store.sqlite } : {}),
-    journal,
-    key,
-    clock: systemClock,
-  });
+  const local = await openLocalStore(config);
+  const { store, journal } = local;
+  const notifications = cliNotifications(config, io);
   try {
-    await drainer.start();
     const tokens = new TokenService({ db: store.db, clock: systemClock, audit: journal });
     // Approving, denying and requesting act as a person or agent: the token's identity.
     const token = flags.token ?? io.env.AIRLOCK_TOKEN;
@@ -81,6 +105,8 @@ export async function withReviews<T>(
       audit: journal,
       connections: () => catalog,
       admins: () => config.admins,
+      notifier: notifications.notifier,
+      warn: (message) => io.stderr.write(`warning: ${message}\n`),
     });
     return await fn(
       new LocalReviewAdmin(
@@ -90,10 +116,11 @@ export async function withReviews<T>(
       ),
     );
   } finally {
-    await drainer.flush();
-    await drainer.stop();
-    journal.close();
-    await store.close();
+    try {
+      await settleNotifications(notifications, io);
+    } finally {
+      await local.close();
+    }
   }
 }
 

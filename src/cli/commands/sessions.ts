@@ -53,6 +53,10 @@ export function sessionCommands(program: Command, { io }: CommandContext): void 
         { header: 'ENDED', value: (s) => s.endedAt },
         { header: 'OUTCOME', value: (s) => (s.errorCode ? `${s.outcome} ${s.errorCode}` : s.outcome) },
         { header: 'STMTS', value: (s) => s.statements },
+        // Only when a listed session was held for review: most lists have none.
+        ...(list.some((s) => s.reviewers)
+          ? [{ header: 'REVIEWED BY', value: (s: (typeof list)[number]) => s.reviewers?.join(',') }]
+          : []),
       ]);
     });
   sessions
@@ -120,6 +124,7 @@ function printSessionDetail(io: CliIo, detail: SessionDetailView): void {
     ],
     ['Bytes', `${s.bytesFromClient} from client, ${s.bytesToClient} to client`],
     ['Statements', String(s.statements)],
+    ['Reviewed by', s.reviewers?.join(', ')],
   ];
   const width = Math.max(...lines.map(([label]) => label.length));
   for (const [label, value] of lines) if (value !== undefined) say(io, `${label.padEnd(width)}  ${value}`);

@@ -3,7 +3,8 @@
  * counter and a random secret), never the upstream's: a CancelRequest arrives on a new, unauthenticated
  * socket, so the key is the only credential it carries. Airlock looks the key up (comparing the
  * secret in constant time), opens a connection to that session's target (same TLS mode) and sends
- * the upstream's real key. An unknown key is dropped silently, as PostgreSQL does.
+ * the upstream's real key. An unknown key is dropped silently, as PostgreSQL does. A session whose
+ * statement is held for review has no upstream backend yet: its cancel ends the hold instead.
  * @see https://www.postgresql.org/docs/current/protocol-flow.html#PROTOCOL-FLOW-CANCELING-REQUESTS
  */
 import { randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
@@ -17,6 +18,11 @@ export interface CancelTarget {
   readonly connection: Connection;
   readonly processId: number;
   readonly secretKey: Buffer;
+  /**
+   * Set while the session's statement is held for review, before any upstream backend exists:
+   * a cancel ends that wait (hold.ts) instead of being forwarded.
+   */
+  readonly cancelHold?: (() => void) | undefined;
 }
 
 /** The key Airlock gave a client. */

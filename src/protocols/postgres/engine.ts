@@ -131,6 +131,10 @@ async function serveClient(
       socket.destroy();
       const target = cancelKeys.find(start.processId, start.secretKey);
       if (!target) return log.debug('cancel request with an unknown key ignored');
+      // Held for review: no upstream backend yet, the wait itself is what to cancel.
+      if (target.cancelHold) return target.cancelHold();
+      // Between held statements (idle, nothing upstream): nothing runs, as PostgreSQL ignores it.
+      if (target.processId === 0) return;
       const err = await forwardCancel(target, settings.connectTimeoutMs);
       if (err) log.warn({ code: err.code, err: err.message }, 'cancel request could not be forwarded');
       return;
@@ -176,7 +180,12 @@ async function serveClient(
     // A read-scoped session also runs read-only upstream (defence in depth behind the gate's scope check).
     if (session.access?.readOnly) toUpstream.push(['default_transaction_read_only', 'on']);
     // Filled in once the upstream backend exists: a session held before it has a key already.
-    const cancelTarget: { connection: typeof connection; processId: number; secretKey: Buffer } = {
+    const cancelTarget: {
+      connection: typeof connection;
+      processId: number;
+      secretKey: Buffer;
+      cancelHold?: (() => void) | undefined;
+    } = {
       connection,
       processId: 0,
       secretKey: Buffer.alloc(4),
@@ -211,6 +220,9 @@ async function serveClient(
           signal: abort.signal,
           sent: (n) => {
             stats.bytesToClient += n;
+          },
+          cancellable: (cancel) => {
+            cancelTarget.cancelHold = cancel;
           },
         });
         if (!held) return;

@@ -8,6 +8,8 @@
  * and the statement runs once approved. Denied or timed out, the client gets an ERROR (42501 or
  * 57014, the request id in `detail`) and ReadyForQuery: the session stays, and its next statement
  * asks again (reusing the pending request), so an agent can `airlock approvals wait ID` and retry.
+ * A CancelRequest (psql's Ctrl-C) during the wait fails the held statement the same way (57014,
+ * "canceling statement due to user request"); the request stays pending.
  *
  * The greeting's ParameterStatus values (server_version, encodings...) come from the last upstream
  * connection to that target; when there has been none yet, one is opened and closed at once to learn
@@ -16,7 +18,7 @@
  * @see https://www.postgresql.org/docs/current/protocol-flow.html#PROTOCOL-ASYNC
  */
 import type { Connection } from '../../core/connection.js';
-import { toAirlockError } from '../../core/errors.js';
+import { AirlockError, toAirlockError } from '../../core/errors.js';
 import type { Gate } from '../../core/gate.js';
 import type { Session } from '../../core/session.js';
 import { FrontendCode, TransactionStatus } from './codec/codes.js';
@@ -74,6 +76,26 @@ export interface HoldOptions {
   readonly signal: AbortSignal;
   /** Counts bytes Airlock writes to the client. */
   readonly sent: (bytes: number) => void;
+  /**
+   * Told how to cancel the wait while a statement is held, and `undefined` once it is not: the
+   * engine routes the client's CancelRequest there (there is no upstream backend to cancel).
+   */
+  readonly cancellable?: (cancel: (() => void) | undefined) => void;
+}
+
+/**
+ * The held statement's error after a CancelRequest: 57014, as PostgreSQL answers a cancelled
+ * statement, with the request (still pending) in the detail so it can be approved and retried.
+ */
+function cancelledError(held: AirlockError): AirlockError {
+  const request = /request: (\d+)/.exec(held.detail ?? '')?.[1];
+  const userMessage = request
+    ? `canceling statement due to user request; request ${request} stays pending (airlock approvals wait ${request}, then retry)`
+    : 'canceling statement due to user request';
+  return new AirlockError('ERR_HOLD_CANCELED', userMessage, {
+    userMessage,
+    ...(request ? { detail: `request: ${request}` } : {}),
+  });
 }
 
 /**
@@ -97,18 +119,29 @@ export async function holdFirstStatement(
       frames.push(frame);
       if (endsStatement(frame)) break;
     }
+    // A CancelRequest ends this statement's wait only; closing the client ends everything.
+    const cancel = new AbortController();
+    options.cancellable?.(() => cancel.abort());
     try {
       const session = await gate.awaitSessionReview(
         options.session,
         (text) => write(holdNotice(text)),
-        signal,
+        AbortSignal.any([signal, cancel.signal]),
       );
       return { session, frames };
     } catch (thrown) {
-      const err = toAirlockError(thrown);
-      if (err.code !== 'ERR_APPROVAL_DENIED' && err.code !== 'ERR_APPROVAL_TIMEOUT') throw err;
+      let err = toAirlockError(thrown);
+      if (cancel.signal.aborted && !signal.aborted) err = cancelledError(err);
+      if (
+        err.code !== 'ERR_APPROVAL_DENIED' &&
+        err.code !== 'ERR_APPROVAL_TIMEOUT' &&
+        err.code !== 'ERR_HOLD_CANCELED'
+      )
+        throw err;
       // The statement (or batch up to its Sync) fails; the session stays and may ask again.
       write(Buffer.concat([toWireError(err, 'ERROR'), readyForQuery(TransactionStatus.Idle)]));
+    } finally {
+      options.cancellable?.(undefined);
     }
   }
 }

@@ -27,6 +27,7 @@ import type { Frame } from './codec/messages.js';
 import type { BackendParser, FrontendParser } from './codec/parser.js';
 import { CommandFlow } from './commands.js';
 import { toWireError } from './errors.js';
+import { outgoingFrame } from './masking/rows.js';
 import { frameOf, HOLD, type SessionMasking } from './masking/session.js';
 import { TappedOutbox } from './masking/tap.js';
 import { flushOutbox, Outbox } from './outbox.js';
@@ -257,7 +258,8 @@ export class Relay {
         return;
       }
     }
-    if (masked) this.#toClient.addBytes(masked);
+    // Masked rows are framed over masking's slab, so a run of them leaves in one write.
+    if (masked) this.#toClient.addFrame(outgoingFrame(masked));
     else this.#toClient.addFrame(frame);
   };
 

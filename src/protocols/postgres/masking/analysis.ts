@@ -21,6 +21,7 @@ import {
   unwrap,
 } from '../classify/ast.js';
 import { isBuiltinFunction } from '../classify/functions.js';
+import { LiteralWatch } from '../classify/literal-watch.js';
 import { parseStatements } from '../classify/statement.js';
 
 /** What analysis needs from the connection's rules and the catalog snapshot. */
@@ -146,6 +147,9 @@ function visit(value: unknown, fn: (obj: AstObject, type: string | undefined) =>
     if (u) {
       // fn returns true to skip the node's children.
       if (fn(u.body, u.type) === true) continue;
+      // A constant holds values, never a relation, column or call: not reading them keeps the
+      // analysis literal-free (LiteralWatch), so it can be shared by every text of its shape.
+      if (u.type === 'A_Const') continue;
       stack.push(u.body);
       continue;
     }
@@ -454,16 +458,42 @@ class Analyzer {
 
 /** Analyses one SQL text (every statement). Parse failures give no shapes: the classifier refuses them. */
 export function analyzeSql(text: string, ctx: AnalysisContext, hasColumnRules: boolean): SqlMasking {
+  return analyzeSqlWatched(text, ctx, hasColumnRules, undefined).analysis;
+}
+
+/** An analysis, and whether it holds for every text of the same shape. */
+export interface WatchedAnalysis {
+  readonly analysis: SqlMasking;
+  /** No literal was read, and every literal of the shape was a constant of the tree. */
+  readonly sameForShape: boolean;
+}
+
+/**
+ * `analyzeSql`, watching the constants when `literalOffsets` (the shape's, `classify/shape.ts`) are
+ * given: the result may then be reused for the whole shape only if no constant was read and each of
+ * those offsets starts a constant (a string that became a COPY file name or a code body did not).
+ */
+export function analyzeSqlWatched(
+  text: string,
+  ctx: AnalysisContext,
+  hasColumnRules: boolean,
+  literalOffsets: readonly number[] | undefined,
+): WatchedAnalysis {
+  const watch = literalOffsets ? new LiteralWatch() : undefined;
   let parsed: ReturnType<typeof parseStatements>;
   try {
-    parsed = parseStatements(text);
+    parsed = parseStatements(text, watch && ((stmts) => watch.instrument(stmts)));
   } catch {
     return {
-      statements: [],
-      refusal: { rule: 'masking-unparsed', reason: 'the statement could not be parsed for masking' },
+      analysis: Object.freeze({
+        statements: [],
+        refusal: { rule: 'masking-unparsed', reason: 'the statement could not be parsed for masking' },
+      }),
+      sameForShape: false,
     };
   }
   const statements: StatementShape[] = [];
+  let analysis: SqlMasking;
   try {
     for (const { type, body } of parsed) {
       const root = { [type]: body };
@@ -473,11 +503,17 @@ export function analyzeSql(text: string, ctx: AnalysisContext, hasColumnRules: b
       if (ctx.onDerived === 'deny') a.checkDerived(root);
       statements.push(shapeOf(type, body, a));
     }
+    analysis = { statements };
   } catch (err) {
-    if (err instanceof Refused) return { statements, refusal: err.refusal };
-    throw err;
+    if (!(err instanceof Refused)) throw err;
+    analysis = { statements, refusal: err.refusal };
   }
-  return { statements };
+  // Cached analyses are shared by sessions: never changed after this.
+  Object.freeze(statements);
+  return {
+    analysis: Object.freeze(analysis),
+    sameForShape: watch !== undefined && !watch.read && watch.covers(literalOffsets ?? []),
+  };
 }
 
 function shapeOf(type: string, body: AstObject, a: Analyzer): StatementShape {

@@ -9,7 +9,7 @@ import type { ContentMasker } from '../../../masking/content.js';
 import type { Strategy } from '../../../masking/strategies.js';
 import { BufferWriter } from '../../../wire/buffer-writer.js';
 import { BackendCode } from '../codec/codes.js';
-import type { FieldDescription } from '../codec/messages.js';
+import { type FieldDescription, Frame } from '../codec/messages.js';
 import type { StatementShape } from './analysis.js';
 import type { CatalogSnapshot } from './catalog.js';
 import type { MaskCounts } from './counts.js';
@@ -29,7 +29,18 @@ export interface RowPlan {
   readonly formats: readonly number[];
   /** Nothing to do for any value (no masked column, no content detection). */
   readonly idle: boolean;
+  /** What each DataRow value gets (`OP_*`), decided once here instead of per value. */
+  readonly ops: Uint8Array;
 }
+
+/** A value passed on as is (no rule, and not text content detection can read). */
+const OP_COPY = 0;
+/** Text for content detection. */
+const OP_CONTENT = 1;
+/** Binary jsonb: a version byte, then text for content detection. */
+const OP_CONTENT_JSONB = 2;
+const OP_STRATEGY = 3;
+const OP_DERIVED = 4;
 
 const PASS: ColumnAction = { kind: 'pass' };
 const DERIVED: ColumnAction = { kind: 'derived' };
@@ -68,13 +79,27 @@ export function makePlan(
   formats: readonly number[],
   detects: boolean,
 ): RowPlan {
+  const ops = new Uint8Array(actions.length);
+  for (let i = 0; i < actions.length; i++) {
+    const kind = actions[i]!.kind;
+    const format = formats[i] ?? 0;
+    const typeOid = typeOids[i]!;
+    if (kind === 'strategy') ops[i] = OP_STRATEGY;
+    else if (kind === 'derived') ops[i] = OP_DERIVED;
+    else if (detects && isReadableText(typeOid, format))
+      ops[i] = typeOid === JSONB_OID && format === 1 ? OP_CONTENT_JSONB : OP_CONTENT;
+    else ops[i] = OP_COPY;
+  }
   return {
     actions,
     typeOids,
     formats,
     idle: !detects && actions.every((a) => a.kind === 'pass'),
+    ops,
   };
 }
+
+const JSONB_OID = 3802;
 
 /** Result formats of a Bind for n columns: none = text, one = all, else one each. */
 export function bindFormats(codes: readonly number[], n: number): number[] {
@@ -119,52 +144,261 @@ export interface ValueContext {
   readonly counts: MaskCounts;
 }
 
-/** DataRow with values masked per plan; undefined when nothing changed. */
+/**
+ * The DataRow in `buffer[bodyStart, end)` (its body) with values masked per plan; undefined when
+ * nothing changed. Read in place: unchanged values are copied byte for byte into the new message,
+ * nothing is decoded or converted to a string unless a rule or a detector needs it.
+ */
 export function rewriteDataRow(
-  values: readonly (Buffer | null)[],
+  buffer: Buffer,
+  bodyStart: number,
+  end: number,
   plan: RowPlan,
   ctx: ValueContext,
 ): Buffer | undefined {
-  if (values.length !== plan.actions.length) {
+  const ops = plan.ops;
+  if (bodyStart + 2 > end) throw malformed('no column count');
+  const n = buffer.readInt16BE(bodyStart);
+  if (n !== ops.length) {
     throw new AirlockError(
       'ERR_MASKING_FAILED',
-      `DataRow has ${values.length} columns, its RowDescription ${plan.actions.length}`,
+      `DataRow has ${n} columns, its RowDescription ${ops.length}`,
     );
   }
-  let out: (Buffer | null)[] | undefined;
-  for (let i = 0; i < values.length; i++) {
-    const value = values[i]!;
-    if (value === null) continue;
-    const action = plan.actions[i]!;
-    const format = plan.formats[i] ?? 0;
-    const typeOid = plan.typeOids[i]!;
-    let replaced: Buffer | undefined;
-    if (action.kind === 'strategy') {
-      replaced = maskColumnValue(action.strategy, value, typeOid, format, ctx.hashKey);
-      ctx.counts.add(action.label, 1);
-    } else if (action.kind === 'derived') {
-      replaced = redactValue(ctx.hashKey);
-      ctx.counts.add('derived', 1);
-    } else if (ctx.content && isReadableText(typeOid, format)) {
-      const text =
-        typeOid === 3802 && format === 1 ? value.subarray(1).toString('utf8') : value.toString('utf8');
-      const outcome = ctx.content.mask(text);
-      if (outcome) {
-        ctx.counts.addEntities(outcome.counts);
-        const body = Buffer.from(outcome.text, 'utf8');
-        replaced = typeOid === 3802 && format === 1 ? Buffer.concat([value.subarray(0, 1), body]) : body;
+  // Nothing is written until the first value that changes: a row that keeps every value (content
+  // detection found nothing) costs the walk alone. Then the bytes before it are copied in one go.
+  const out = rows;
+  let started = false;
+  let pos = bodyStart + 2;
+  try {
+    for (let i = 0; i < n; i++) {
+      if (pos + 4 > end) throw malformed('a value length past the end');
+      const header = pos;
+      const length =
+        (buffer[pos]! << 24) | (buffer[pos + 1]! << 16) | (buffer[pos + 2]! << 8) | buffer[pos + 3]!;
+      pos += 4;
+      if (length === -1) {
+        if (started) out.int32(-1);
+        continue;
       }
+      const stop = pos + length;
+      if (length < 0 || stop > end) throw malformed(`a value length of ${length}`);
+      switch (ops[i]) {
+        case OP_STRATEGY: {
+          if (!started) started = out.startWith(buffer, bodyStart, header, end - bodyStart);
+          const action = plan.actions[i] as Extract<ColumnAction, { kind: 'strategy' }>;
+          writeMasked(out, action.strategy, buffer, pos, stop, plan.typeOids[i]!, plan.formats[i] ?? 0, ctx);
+          ctx.counts.add(action.label, 1);
+          break;
+        }
+        case OP_DERIVED:
+          if (!started) started = out.startWith(buffer, bodyStart, header, end - bodyStart);
+          out.value(redactValue(ctx.hashKey));
+          ctx.counts.add('derived', 1);
+          break;
+        case OP_CONTENT:
+        case OP_CONTENT_JSONB: {
+          const jsonb = ops[i] === OP_CONTENT_JSONB;
+          const outcome =
+            jsonb && length === 0 ? undefined : ctx.content?.maskBytes(buffer, jsonb ? pos + 1 : pos, stop);
+          if (outcome) {
+            if (!started) started = out.startWith(buffer, bodyStart, header, end - bodyStart);
+            ctx.counts.addEntities(outcome.counts);
+            out.text(outcome.text, jsonb ? buffer[pos]! : -1);
+          } else if (started) out.copy(buffer, pos, stop);
+          break;
+        }
+        default:
+          if (started) out.copy(buffer, pos, stop);
+      }
+      pos = stop;
     }
-    if (replaced) {
-      out ??= [...values];
-      out[i] = replaced;
-    }
+    if (pos !== end) throw malformed('bytes after the last value');
+  } catch (err) {
+    if (started) out.discard();
+    throw err;
   }
-  if (!out) return undefined;
-  writer.int16(out.length);
-  for (const value of out) {
-    if (value === null) writer.int32(-1);
-    else writer.int32(value.length).bytes(value);
+  return started ? out.finish(BackendCode.DataRow) : undefined;
+}
+
+function malformed(what: string): AirlockError {
+  return new AirlockError('ERR_MASKING_FAILED', `a malformed DataRow (${what}) was not sent`);
+}
+
+/** A strategy's replacement, written in place where the value allows (redact; partial of ASCII text). */
+function writeMasked(
+  out: RowWriter,
+  strategy: Strategy,
+  buffer: Buffer,
+  start: number,
+  end: number,
+  typeOid: number,
+  format: number,
+  ctx: ValueContext,
+): void {
+  if (strategy.kind === 'redact') {
+    out.value(redactValue(ctx.hashKey));
+    return;
   }
-  return writer.flush(BackendCode.DataRow);
+  if (strategy.kind === 'partial' && format === 0 && isAscii(buffer, start, end)) {
+    // applyStrategy's partial on ASCII: one character per byte, so the same text without decoding.
+    const length = end - start;
+    const kept = Math.min(strategy.keep, Math.floor(length / 2));
+    out.partial(buffer, start, end, kept);
+    return;
+  }
+  out.value(maskColumnValue(strategy, buffer.subarray(start, end), typeOid, format, ctx.hashKey));
+}
+
+function isAscii(buffer: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (buffer[i]! >= 0x80) return false;
+  return true;
+}
+
+/** Below this many bytes a loop beats `Buffer#copy`, whose fixed cost dominates column values. */
+const LOOP_COPY_MAX = 96;
+
+/** `writeInt32BE` without its argument checks (offsets here are always in range). */
+function putInt32(target: Buffer, at: number, v: number): void {
+  target[at] = v >>> 24;
+  target[at + 1] = v >>> 16;
+  target[at + 2] = v >>> 8;
+  target[at + 3] = v;
+}
+
+function copyBytes(source: Buffer, start: number, end: number, target: Buffer, at: number): void {
+  if (end - start > LOOP_COPY_MAX) {
+    source.copy(target, at, start, end);
+    return;
+  }
+  for (let i = start; i < end; i++) target[at++] = source[i]!;
+}
+
+/**
+ * Builds one DataRow at a time in a slab, like `BufferWriter`, with in-place copies of value ranges
+ * (no view per value). A finished row is a view of the slab that is never written again: when the
+ * slab is full a new one starts, so a row held by `socket.write` stays intact.
+ */
+class RowWriter {
+  static readonly SLAB = 64 * 1024;
+  #slab = Buffer.allocUnsafe(RowWriter.SLAB);
+  #start = 0;
+  #pos = 0;
+  /** The last row finished and where it starts in the slab (the relay frames it right away). */
+  #lastRow: Buffer | undefined;
+  #lastSlab = this.#slab;
+  #lastStart = 0;
+
+  /** Starts a row with the original body's bytes `source[start, end)`; `hint`: the body's size. */
+  startWith(source: Buffer, start: number, end: number, hint: number): true {
+    this.#pos = this.#start + 5;
+    this.#ensure(hint);
+    copyBytes(source, start, end, this.#slab, this.#pos);
+    this.#pos += end - start;
+    return true;
+  }
+
+  int32(v: number): void {
+    this.#ensure(4);
+    putInt32(this.#slab, this.#pos, v);
+    this.#pos += 4;
+  }
+
+  /** A value copied from `source[start, end)`, with its length. */
+  copy(source: Buffer, start: number, end: number): void {
+    this.#ensure(4 + end - start);
+    putInt32(this.#slab, this.#pos, end - start);
+    copyBytes(source, start, end, this.#slab, this.#pos + 4);
+    this.#pos += 4 + end - start;
+  }
+
+  /** A value, with its length. */
+  value(bytes: Buffer): void {
+    this.copy(bytes, 0, bytes.length);
+  }
+
+  /** A text value, after a prefix byte when `prefix` >= 0 (binary jsonb's version). */
+  text(text: string, prefix: number): void {
+    const bytes = Buffer.byteLength(text, 'utf8');
+    const head = prefix >= 0 ? 1 : 0;
+    this.#ensure(4 + head + bytes);
+    this.#slab.writeInt32BE(head + bytes, this.#pos);
+    if (head) this.#slab[this.#pos + 4] = prefix;
+    this.#slab.write(text, this.#pos + 4 + head, bytes, 'utf8');
+    this.#pos += 4 + head + bytes;
+  }
+
+  /** `*` for each byte of `source[start, end)` but the last `kept`, which are copied. */
+  partial(source: Buffer, start: number, end: number, kept: number): void {
+    const length = end - start;
+    this.#ensure(4 + length);
+    const at = this.#pos + 4;
+    putInt32(this.#slab, this.#pos, length);
+    const slab = this.#slab;
+    for (let i = at; i < at + length - kept; i++) slab[i] = 0x2a;
+    copyBytes(source, end - kept, end, slab, at + length - kept);
+    this.#pos = at + length;
+  }
+
+  /** The finished row (a view of the slab no later row overwrites). */
+  finish(code: number): Buffer {
+    const slab = this.#slab;
+    slab[this.#start] = code;
+    slab.writeInt32BE(this.#pos - this.#start - 1, this.#start + 1);
+    const row = slab.subarray(this.#start, this.#pos);
+    this.#lastRow = row;
+    this.#lastSlab = slab;
+    this.#lastStart = this.#start;
+    this.#start = this.#pos;
+    return row;
+  }
+
+  /** The slab of the last row finished. */
+  get lastSlab(): Buffer {
+    return this.#lastSlab;
+  }
+
+  /** Where `bytes` starts in the current slab when it is the last row finished, else -1. */
+  offsetOf(bytes: Buffer): number {
+    return bytes === this.#lastRow ? this.#lastStart : -1;
+  }
+
+  /** Drops the row being built. */
+  discard(): void {
+    this.#pos = this.#start;
+  }
+
+  #ensure(count: number): void {
+    if (this.#pos + count <= this.#slab.length) return;
+    const used = this.#pos - this.#start;
+    let size = RowWriter.SLAB;
+    while (size < used + count) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.#slab.copy(next, 0, this.#start, this.#pos);
+    this.#slab = next;
+    this.#start = 0;
+    this.#pos = used;
+  }
+}
+
+const rows = new RowWriter();
+
+const outgoing = new Frame();
+
+/**
+ * A stable frame over rewritten bytes, for the relay's outbox. A DataRow built here is framed over
+ * the writer's slab itself, so consecutive rewritten rows (adjacent in the slab) merge into one span
+ * and a chunk of masked rows leaves in one write, not one write per row. The frame object is reused:
+ * the outbox keeps only its buffer and offsets.
+ */
+export function outgoingFrame(bytes: Buffer): Frame {
+  const offset = rows.offsetOf(bytes);
+  const frame = outgoing;
+  frame.buffer = offset >= 0 ? rows.lastSlab : bytes;
+  frame.start = offset >= 0 ? offset : 0;
+  frame.end = frame.start + bytes.length;
+  frame.bodyStart = frame.start + 5;
+  frame.code = bytes[0]!;
+  frame.stable = true;
+  return frame;
 }

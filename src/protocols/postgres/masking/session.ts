@@ -18,7 +18,8 @@ import { BackendCode, FrontendCode } from '../codec/codes.js';
 import { decodeFrontend } from '../codec/frontend-decoder.js';
 import { Frame } from '../codec/messages.js';
 import { FrontendParser } from '../codec/parser.js';
-import { type AnalysisContext, analyzeSql, type SqlMasking, type StatementShape } from './analysis.js';
+import type { AnalysisContext, SqlMasking, StatementShape } from './analysis.js';
+import { analysesFor, type StatementAnalyses } from './analysis-cache.js';
 import type { CatalogSnapshot, MaskingCatalog } from './catalog.js';
 import { type CopyPlan, rewriteCopyData } from './copy.js';
 import { MaskCounts } from './counts.js';
@@ -85,7 +86,11 @@ export class SessionMasking {
   #held: Frame[] = [];
   #holding = false;
   #analysisSnapshot: CatalogSnapshot | undefined;
-  readonly #analyses = new Map<string, SqlMasking>();
+  /** The shared analyses for the rules and `#analysisSnapshot` (undefined until first needed). */
+  #analyses: StatementAnalyses | undefined;
+  /** The last text analysed: the refusal check and the tap ask for the same text back to back. */
+  #lastText: string | undefined;
+  #lastAnalysis: SqlMasking | undefined;
 
   constructor(options: SessionMaskingOptions) {
     this.#o = options;
@@ -114,7 +119,7 @@ export class SessionMasking {
   /** A masking refusal for `text`, as the gate's Deny, or undefined. */
   refusal(text: string): Deny | undefined {
     const analysis = this.#analyze(text, this.#o.catalog.snapshot);
-    const refusal = analysis?.refusal;
+    const refusal = analysis.refusal;
     if (!refusal) return undefined;
     const userMessage = `blocked by airlock: ${refusal.rule}: ${refusal.reason}`;
     return {
@@ -185,7 +190,7 @@ export class SessionMasking {
   /** Cursors and SQL prepared statements: remember whether what they will return reads masked data. */
   #noteDefinitions(text: string): void {
     const analysis = this.#analyze(text, this.#o.catalog.snapshot);
-    for (const s of analysis?.statements ?? []) {
+    for (const s of analysis.statements) {
       if (s.defines?.kind === 'cursor') this.#cursors.set(s.defines.name, s.defines.touches);
       if (s.defines?.kind === 'prepared') this.#prepared.set(s.defines.name, s.defines.touches);
     }
@@ -404,9 +409,7 @@ export class SessionMasking {
   #dataRow(frame: Frame): Rewrite {
     const plan = this.#currentPlan();
     if (plan.idle) return undefined;
-    const m = decodeBackend(frame);
-    if (m.name !== 'dataRow') return undefined;
-    return rewriteDataRow(m.values, plan, this.#values);
+    return rewriteDataRow(frame.buffer, frame.bodyStart, frame.end, plan, this.#values);
   }
 
   #currentPlan(): RowPlan {
@@ -433,7 +436,7 @@ export class SessionMasking {
 
   /** The shape of statement `index` of `text`, with cursors and prepared names resolved. */
   #shape(text: string, index: number, snapshot: CatalogSnapshot): StatementShape | undefined {
-    const shape = this.#analyze(text, snapshot)?.statements[index];
+    const shape = this.#analyze(text, snapshot).statements[index];
     if (!shape?.reads) return shape;
     const touches =
       shape.reads.kind === 'cursor'
@@ -442,14 +445,21 @@ export class SessionMasking {
     return { ...shape, touches: touches ?? true };
   }
 
-  #analyze(text: string, snapshot: CatalogSnapshot | undefined): SqlMasking | undefined {
-    if (snapshot !== this.#analysisSnapshot) {
-      this.#analyses.clear();
+  #analyze(text: string, snapshot: CatalogSnapshot | undefined): SqlMasking {
+    if (snapshot !== this.#analysisSnapshot || !this.#analyses) {
+      this.#analyses = analysesFor(this.#contextFor(snapshot), this.#masksColumns);
       this.#analysisSnapshot = snapshot;
-    }
-    let analysis = this.#analyses.get(text);
-    if (analysis) return analysis;
-    const ctx: AnalysisContext = {
+      this.#lastText = undefined;
+    } else if (text === this.#lastText) return this.#lastAnalysis!;
+    const analysis = this.#analyses.analyze(text);
+    this.#lastText = text;
+    this.#lastAnalysis = analysis;
+    return analysis;
+  }
+
+  /** What an analysis reads from the rules and `snapshot` (the key of the shared cache). */
+  #contextFor(snapshot: CatalogSnapshot | undefined): AnalysisContext {
+    return {
       sensitiveNames: snapshot?.sensitiveNames ?? new Set(),
       viewNames: snapshot?.viewNames ?? new Set(),
       maskedColumnNames: new Set([
@@ -460,10 +470,6 @@ export class SessionMasking {
       denyPredicates: this.#o.masking.denyPredicates,
       detects: this.#content !== undefined,
     };
-    analysis = analyzeSql(text, ctx, this.#masksColumns);
-    if (this.#analyses.size > 256) this.#analyses.clear();
-    this.#analyses.set(text, analysis);
-    return analysis;
   }
 
   // ---- COPY, notices ----------------------------------------------------------------------

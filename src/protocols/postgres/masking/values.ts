@@ -67,12 +67,16 @@ export function maskColumnValue(
   format: number,
   hashKey: Buffer | undefined,
 ): Buffer {
+  if (strategy.kind === 'redact') return REDACTED_BYTES;
   const text = format === 0 ? value.toString('utf8') : binaryToText(typeOid, value);
-  if (text === undefined) return Buffer.from(applyStrategy(REDACT, '', hashKey), 'utf8');
+  if (text === undefined) return REDACTED_BYTES;
   return Buffer.from(applyStrategy(strategy, text, hashKey), 'utf8');
 }
 
-/** The redaction of a derived value (computed from masked data): always whole. */
-export function redactValue(hashKey: Buffer | undefined): Buffer {
-  return Buffer.from(applyStrategy(REDACT, '', hashKey), 'utf8');
+/** `redact` gives one fixed text whatever the value: encoded once. Never written to. */
+const REDACTED_BYTES = Buffer.from(applyStrategy(REDACT, '', undefined), 'utf8');
+
+/** The redaction of a derived value (computed from masked data): always whole. Shared: do not write to it. */
+export function redactValue(_hashKey: Buffer | undefined): Buffer {
+  return REDACTED_BYTES;
 }
