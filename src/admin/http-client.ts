@@ -35,6 +35,46 @@ function formatTtl(ms: number): string {
   return `${Math.max(1, Math.round(ms / 1000))}s`;
 }
 
+/**
+ * One REST call to the Airlock at `base` as the bearer of `token`: JSON in and out, problem+json
+ * answers turned back into the catalog's AirlockError. Every HTTP admin client goes through here.
+ */
+export async function callApi<T>(
+  base: string,
+  token: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(`${base}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+  } catch (cause) {
+    throw new AirlockError('ERR_UPSTREAM_UNREACHABLE', `cannot reach ${base}`, {
+      userMessage: `cannot reach the Airlock server at ${base}`,
+      cause,
+    });
+  }
+  const text = await response.text();
+  const parsed = text ? (JSON.parse(text) as unknown) : undefined;
+  if (!response.ok) {
+    const problem = (parsed ?? {}) as { code?: string; title?: string; detail?: string };
+    const code = (problem.code && problem.code in errorCatalog ? problem.code : 'ERR_INTERNAL') as ErrorCode;
+    throw new AirlockError(code, problem.title ?? `HTTP ${response.status}`, {
+      userMessage: problem.title ?? `the server answered HTTP ${response.status}`,
+      ...(problem.detail ? { detail: problem.detail } : {}),
+    });
+  }
+  return parsed as T;
+}
+
 /** Calls the API of a running Airlock. */
 export class HttpAdmin implements AdminService {
   readonly #base: string;
@@ -45,36 +85,8 @@ export class HttpAdmin implements AdminService {
     this.#token = token;
   }
 
-  async #call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    let response: Response;
-    try {
-      response = await fetch(`${this.#base}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${this.#token}`,
-          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-        },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      });
-    } catch (cause) {
-      throw new AirlockError('ERR_UPSTREAM_UNREACHABLE', `cannot reach ${this.#base}`, {
-        userMessage: `cannot reach the Airlock server at ${this.#base}`,
-        cause,
-      });
-    }
-    const text = await response.text();
-    const parsed = text ? (JSON.parse(text) as unknown) : undefined;
-    if (!response.ok) {
-      const problem = (parsed ?? {}) as { code?: string; title?: string; detail?: string };
-      const code = (
-        problem.code && problem.code in errorCatalog ? problem.code : 'ERR_INTERNAL'
-      ) as ErrorCode;
-      throw new AirlockError(code, problem.title ?? `HTTP ${response.status}`, {
-        userMessage: problem.title ?? `the server answered HTTP ${response.status}`,
-        ...(problem.detail ? { detail: problem.detail } : {}),
-      });
-    }
-    return parsed as T;
+  #call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return callApi<T>(this.#base, this.#token, method, path, body);
   }
 
   whoami(): Promise<WhoAmI> {

@@ -4,7 +4,7 @@
  * `HttpReviewAdmin` through the REST API as the identity of a token. Kept apart from
  * `AdminService` so each capability's surface stays small.
  */
-import { AirlockError, type ErrorCode, errorCatalog } from '../core/errors.js';
+import { AirlockError } from '../core/errors.js';
 import { type Identity, matchesPrincipal, type PrincipalRef } from '../core/identity.js';
 import type { BreakGlassView } from '../reviews/break-glass.js';
 import type { CampaignItemView, CampaignReport, CampaignView, ItemDecision } from '../reviews/campaigns.js';
@@ -12,6 +12,7 @@ import type { SuspensionView } from '../reviews/expiry.js';
 import { parseScope } from '../reviews/scopes.js';
 import type { ReviewService } from '../reviews/service.js';
 import type { ApprovalRequestView, GrantView, RequestStatus } from '../reviews/types.js';
+import { callApi } from './http-client.js';
 import { requireRole } from './roles.js';
 import type { RoleResolver } from './service.js';
 
@@ -243,36 +244,8 @@ export class HttpReviewAdmin implements ReviewAdmin {
     this.#token = token;
   }
 
-  async #call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    let response: Response;
-    try {
-      response = await fetch(`${this.#base}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${this.#token}`,
-          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-        },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      });
-    } catch (cause) {
-      throw new AirlockError('ERR_UPSTREAM_UNREACHABLE', `cannot reach ${this.#base}`, {
-        userMessage: `cannot reach the Airlock server at ${this.#base}`,
-        cause,
-      });
-    }
-    const text = await response.text();
-    const parsed = text ? (JSON.parse(text) as unknown) : undefined;
-    if (!response.ok) {
-      const problem = (parsed ?? {}) as { code?: string; title?: string; detail?: string };
-      const code = (
-        problem.code && problem.code in errorCatalog ? problem.code : 'ERR_INTERNAL'
-      ) as ErrorCode;
-      throw new AirlockError(code, problem.title ?? `HTTP ${response.status}`, {
-        userMessage: problem.title ?? `the server answered HTTP ${response.status}`,
-        ...(problem.detail ? { detail: problem.detail } : {}),
-      });
-    }
-    return parsed as T;
+  #call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return callApi<T>(this.#base, this.#token, method, path, body);
   }
 
   createGrant(input: CreateGrantRequest): Promise<GrantView> {

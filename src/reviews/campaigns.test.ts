@@ -1,49 +1,20 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import type { AuditEventBody, AuditLog, AuditRecord } from '../audit/events.js';
+import { after, before, test } from 'node:test';
 import { ManualClock } from '../core/clock.js';
 import type { Connection } from '../core/connection.js';
 import type { AirlockError } from '../core/errors.js';
-import { type Identity, OPERATOR } from '../core/identity.js';
-import { findPostgresBinDir, type PostgresCluster, startPostgresCluster } from '../demo/postgres-cluster.js';
-import { openStore, type Store } from '../store/db.js';
+import { type IdentityKind, OPERATOR } from '../core/identity.js';
+import { MemoryAuditLog, testIdentity } from '../core/testing/doubles.js';
+import type { Store } from '../store/db.js';
 import { type CampaignItemView, isNarrower, suggestScope } from './campaigns.js';
 import { parseScope } from './scopes.js';
 import { ReviewService } from './service.js';
+import { onEachStore, openTestStore, type TestStore } from './testing/stores.js';
 
 const DAY = 86_400_000;
 
-class MemoryAudit implements AuditLog {
-  readonly events: AuditEventBody[] = [];
-  append(event: AuditEventBody): AuditRecord {
-    this.events.push(event);
-    return {
-      ...event,
-      v: 1,
-      node: 't',
-      seq: this.events.length,
-      time: '',
-      prevHash: '',
-      hash: '',
-    } as AuditRecord;
-  }
-}
-
-function identity(subject: string, groups: string[], kind: Identity['kind'] = 'human'): Identity {
-  return {
-    subject,
-    displayName: subject,
-    kind,
-    groups,
-    issuer: 'airlock',
-    tokenId: undefined,
-    expiresAt: undefined,
-    chain: [],
-  };
-}
+const identity = (subject: string, groups: string[], kind: IdentityKind = 'human') =>
+  testIdentity(subject, groups, kind);
 
 function connection(name: string, onStale: 'hold' | 'deny'): Connection {
   return {
@@ -78,27 +49,20 @@ const catalog = new Map([
 ]);
 /** The whole suite against one store kind: SQLite always, PostgreSQL when its binaries are installed. */
 function suite(kind: 'sqlite' | 'postgres'): void {
-  let cluster: PostgresCluster | undefined;
-  let dir: string;
+  let testStore: TestStore | undefined;
   let store: Store;
   let clock: ManualClock;
-  let audit: MemoryAudit;
+  let audit: MemoryAuditLog;
   let service: ReviewService;
   const dana = identity('dana', ['dba']);
   const bot = identity('dba-bot', ['dba'], 'agent');
   let seq = 0;
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'campaigns-'));
-    if (kind === 'postgres') {
-      cluster = await startPostgresCluster();
-      await cluster.psql('create database airlock');
-      store = await openStore(cluster.url('airlock'));
-    } else {
-      store = await openStore(`sqlite:${join(dir, 'store.db')}`);
-    }
+    testStore = await openTestStore(kind, 'campaigns-');
+    store = testStore.store;
     clock = new ManualClock(Date.UTC(2026, 0, 1));
-    audit = new MemoryAudit();
+    audit = new MemoryAuditLog();
     service = new ReviewService({
       db: store.db,
       clock,
@@ -108,9 +72,7 @@ function suite(kind: 'sqlite' | 'postgres'): void {
     });
   });
   after(async () => {
-    await store?.close();
-    await cluster?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await testStore?.close();
   });
 
   /** A stored `command` audit event, as the drainer writes it. */
@@ -243,7 +205,7 @@ function suite(kind: 'sqlite' | 'postgres'): void {
       { by: 'dana', status: 'narrowed', scope: 'read', reason: 'reads only', actions: ['sql.select'] },
     );
     assert.ok(
-      audit.events.some(
+      audit.records.some(
         (e) => e.type === 'campaign.decided' && e.item === planner.id && e.decision === 'narrow',
       ),
     );
@@ -301,9 +263,4 @@ function suite(kind: 'sqlite' | 'postgres'): void {
   });
 }
 
-describe('on SQLite', () => suite('sqlite'));
-describe(
-  'on PostgreSQL',
-  { skip: findPostgresBinDir() ? false : 'no PostgreSQL server binaries installed' },
-  () => suite('postgres'),
-);
+onEachStore(suite);

@@ -1,51 +1,21 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import type { AuditEventBody, AuditLog, AuditRecord } from '../audit/events.js';
+import { after, before, test } from 'node:test';
 import { ManualClock } from '../core/clock.js';
 import type { Connection } from '../core/connection.js';
 import type { AirlockError } from '../core/errors.js';
-import { type Identity, OPERATOR } from '../core/identity.js';
-import { findPostgresBinDir, type PostgresCluster, startPostgresCluster } from '../demo/postgres-cluster.js';
+import { OPERATOR } from '../core/identity.js';
+import { MemoryAuditLog, testIdentity } from '../core/testing/doubles.js';
 import { TokenService } from '../identity/tokens.js';
 import { changesSince } from '../store/changes.js';
-import { openStore, type Store } from '../store/db.js';
+import type { Store } from '../store/db.js';
 import { delegateLimitMs, runExpiry, suspensionCovers } from './expiry.js';
 import { parseScope } from './scopes.js';
 import { ReviewService } from './service.js';
+import { onEachStore, openTestStore, type TestStore } from './testing/stores.js';
 
 const DAY = 86_400_000;
 
-class MemoryAudit implements AuditLog {
-  readonly events: AuditEventBody[] = [];
-  append(event: AuditEventBody): AuditRecord {
-    this.events.push(event);
-    return {
-      ...event,
-      v: 1,
-      node: 't',
-      seq: this.events.length,
-      time: '',
-      prevHash: '',
-      hash: '',
-    } as AuditRecord;
-  }
-}
-
-function identity(subject: string, groups: string[]): Identity {
-  return {
-    subject,
-    displayName: subject,
-    kind: 'agent',
-    groups,
-    issuer: 'airlock',
-    tokenId: undefined,
-    expiresAt: undefined,
-    chain: [],
-  };
-}
+const identity = (subject: string, groups: string[]) => testIdentity(subject, groups, 'agent');
 
 const appdb: Connection = {
   name: 'appdb',
@@ -79,11 +49,10 @@ const plain: Connection = { ...appdb, name: 'plain', reviews: undefined };
 
 /** The whole suite against one store kind: SQLite always, PostgreSQL when its binaries are installed. */
 function suite(kind: 'sqlite' | 'postgres'): void {
-  let cluster: PostgresCluster | undefined;
-  let dir: string;
+  let testStore: TestStore | undefined;
   let store: Store;
   let clock: ManualClock;
-  let audit: MemoryAudit;
+  let audit: MemoryAuditLog;
   let service: ReviewService;
   let tokens: TokenService;
   const catalog = new Map([
@@ -93,16 +62,10 @@ function suite(kind: 'sqlite' | 'postgres'): void {
   ]);
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'expiry-'));
-    if (kind === 'postgres') {
-      cluster = await startPostgresCluster();
-      await cluster.psql('create database airlock');
-      store = await openStore(cluster.url('airlock'));
-    } else {
-      store = await openStore(`sqlite:${join(dir, 'store.db')}`);
-    }
+    testStore = await openTestStore(kind, 'expiry-');
+    store = testStore.store;
     clock = new ManualClock(Date.UTC(2026, 0, 1));
-    audit = new MemoryAudit();
+    audit = new MemoryAuditLog();
     service = new ReviewService({
       db: store.db,
       clock,
@@ -113,9 +76,7 @@ function suite(kind: 'sqlite' | 'postgres'): void {
     tokens = new TokenService({ db: store.db, clock, audit });
   });
   after(async () => {
-    await store?.close();
-    await cluster?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await testStore?.close();
   });
 
   const expire = () =>
@@ -182,7 +143,7 @@ function suite(kind: 'sqlite' | 'postgres'): void {
     );
     assert.equal((await service.grants.get(used.id))?.revokedAt, null);
     assert.equal((await service.grants.get(noLimit.id))?.revokedAt, null);
-    const revoked = audit.events.filter((e) => e.type === 'grant.revoked');
+    const revoked = audit.records.filter((e) => e.type === 'grant.revoked');
     assert.deepEqual(revoked.map((e) => (e as { reason?: string }).reason).sort(), [
       'expired',
       'expired-unused',
@@ -209,7 +170,7 @@ function suite(kind: 'sqlite' | 'postgres'): void {
       return true;
     });
     assert.ok(await service.admit(busy, appdb));
-    const event = audit.events.find((e) => e.type === 'access.suspended');
+    const event = audit.records.find((e) => e.type === 'access.suspended');
     assert.deepEqual(event && { subject: event.subject, entry: event.entry, reason: event.reason }, {
       subject: 'idle-agent',
       entry: 'access:group:agents',
@@ -282,14 +243,9 @@ function suite(kind: 'sqlite' | 'postgres'): void {
     await assert.rejects(tokens.authenticate(idle.token), /revoked/);
     assert.ok(await tokens.authenticate(busy.token));
     assert.ok(await tokens.authenticate(parent.token), 'roots are not delegations: they stay');
-    const event = audit.events.find((e) => e.type === 'token.revoked' && e.name === 'idle-sub');
+    const event = audit.records.find((e) => e.type === 'token.revoked' && e.name === 'idle-sub');
     assert.equal(event && 'reason' in event ? event.reason : undefined, 'expired-unused');
   });
 }
 
-describe('on SQLite', () => suite('sqlite'));
-describe(
-  'on PostgreSQL',
-  { skip: findPostgresBinDir() ? false : 'no PostgreSQL server binaries installed' },
-  () => suite('postgres'),
-);
+onEachStore(suite);

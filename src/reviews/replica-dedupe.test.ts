@@ -4,37 +4,18 @@
  * store's partial unique index decides, on SQLite and PostgreSQL.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import type { AuditEventBody, AuditLog, AuditRecord } from '../audit/events.js';
+import { after, before, test } from 'node:test';
 import { ManualClock } from '../core/clock.js';
 import type { Connection } from '../core/connection.js';
 import type { Identity } from '../core/identity.js';
 import type { Session } from '../core/session.js';
-import { findPostgresBinDir, type PostgresCluster, startPostgresCluster } from '../demo/postgres-cluster.js';
-import { openStore, type Store } from '../store/db.js';
+import { MemoryAuditLog } from '../core/testing/doubles.js';
+import type { Store } from '../store/db.js';
 import type { ApprovalNotifier } from './notifier.js';
 import { ReviewService } from './service.js';
+import { onEachStore, openTestStore, type TestStore } from './testing/stores.js';
 
 const DAY = 86_400_000;
-
-class MemoryAudit implements AuditLog {
-  readonly events: AuditEventBody[] = [];
-  append(event: AuditEventBody): AuditRecord {
-    this.events.push(event);
-    return {
-      ...event,
-      v: 1,
-      node: 't',
-      seq: this.events.length,
-      time: '',
-      prevHash: '',
-      hash: '',
-    } as AuditRecord;
-  }
-}
 
 const agent: Identity = {
   subject: 'bot',
@@ -83,11 +64,10 @@ function sessionOf(id: string): Session {
 }
 
 function suite(kind: 'sqlite' | 'postgres'): void {
-  let cluster: PostgresCluster | undefined;
-  let dir: string;
+  let testStore: TestStore | undefined;
   let store: Store;
   const clock = new ManualClock(Date.UTC(2026, 0, 1));
-  const audit = new MemoryAudit();
+  const audit = new MemoryAuditLog();
   const requested: number[] = [];
   const notifier = { requested: (r: { id: number }) => requested.push(r.id) } as unknown as ApprovalNotifier;
   const replica = () =>
@@ -101,19 +81,11 @@ function suite(kind: 'sqlite' | 'postgres'): void {
     });
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'dedupe-'));
-    if (kind === 'postgres') {
-      cluster = await startPostgresCluster();
-      await cluster.psql('create database airlock');
-      store = await openStore(cluster.url('airlock'));
-    } else {
-      store = await openStore(`sqlite:${join(dir, 'store.db')}`);
-    }
+    testStore = await openTestStore(kind, 'dedupe-');
+    store = testStore.store;
   });
   after(async () => {
-    await store?.close();
-    await cluster?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await testStore?.close();
   });
 
   test('replicas holding the same identity at once share one pending review request', async () => {
@@ -137,7 +109,7 @@ function suite(kind: 'sqlite' | 'postgres'): void {
       .where('status', '=', 'pending')
       .execute();
     assert.equal(pending.length, 1);
-    assert.equal(audit.events.filter((e) => e.type === 'approval.requested').length, 1);
+    assert.equal(audit.records.filter((e) => e.type === 'approval.requested').length, 1);
     assert.deepEqual(requested, [pending[0]!.id], 'approvers are notified once');
   });
 
@@ -166,9 +138,4 @@ function suite(kind: 'sqlite' | 'postgres'): void {
   });
 }
 
-describe('on SQLite', () => suite('sqlite'));
-describe(
-  'on PostgreSQL',
-  { skip: findPostgresBinDir() ? false : 'no PostgreSQL server binaries installed' },
-  () => suite('postgres'),
-);
+onEachStore(suite);

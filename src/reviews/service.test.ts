@@ -3,42 +3,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { AuditEventBody, AuditLog, AuditRecord } from '../audit/events.js';
 import { ManualClock } from '../core/clock.js';
 import type { Connection, ConnectionReviews } from '../core/connection.js';
-import type { Identity } from '../core/identity.js';
+import type { Identity, IdentityKind } from '../core/identity.js';
 import type { Session } from '../core/session.js';
+import { MemoryAuditLog, testIdentity } from '../core/testing/doubles.js';
 import { openStore, type Store } from '../store/db.js';
 import { ReviewService } from './service.js';
 
-class MemoryAudit implements AuditLog {
-  readonly events: AuditEventBody[] = [];
-  append(event: AuditEventBody): AuditRecord {
-    this.events.push(event);
-    return {
-      ...event,
-      v: 1,
-      node: 't',
-      seq: this.events.length,
-      time: '',
-      prevHash: '',
-      hash: '',
-    } as AuditRecord;
-  }
-}
-
-function identity(subject: string, groups: string[], kind: Identity['kind'] = 'human'): Identity {
-  return {
-    subject,
-    displayName: subject,
-    kind,
-    groups,
-    issuer: 'airlock',
-    tokenId: undefined,
-    expiresAt: undefined,
-    chain: [],
-  };
-}
+const identity = (subject: string, groups: string[], kind: IdentityKind = 'human') =>
+  testIdentity(subject, groups, kind);
 
 const reviews: ConnectionReviews = {
   maxAgeMs: 30 * 86_400_000,
@@ -69,7 +43,7 @@ const appdb: Connection = {
 let dir: string;
 let store: Store;
 let clock: ManualClock;
-let audit: MemoryAudit;
+let audit: MemoryAuditLog;
 let service: ReviewService;
 const agent = identity('agent-1', ['agents'], 'agent');
 const dana = identity('dana', ['dba']);
@@ -79,7 +53,7 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'reviews-'));
   store = await openStore(`sqlite:${join(dir, 'store.db')}`);
   clock = new ManualClock(Date.UTC(2026, 0, 1));
-  audit = new MemoryAudit();
+  audit = new MemoryAuditLog();
   const catalog = new Map([[appdb.name, appdb]]);
   service = new ReviewService({
     db: store.db,
@@ -138,7 +112,7 @@ test('a stale review holds; a fallback approver decides after the step starts; c
   assert.deepEqual(await held, { request: id, reviewers: ['sam'] });
   const access = await service.admit(agent, appdb);
   assert.equal(access?.freshness, 'fresh');
-  const cert = audit.events.find((e) => e.type === 'certification.recorded');
+  const cert = audit.records.find((e) => e.type === 'certification.recorded');
   assert.ok(cert && cert.type === 'certification.recorded' && cert.reviewers[0] === 'sam');
   // Past maxAge: within grace, then stale again.
   clock.advance(reviews.maxAgeMs + 1000);

@@ -1,55 +1,15 @@
 /**
  * @module Test doubles for running the PostgreSQL engine against a real server without the rest of
- * Airlock: an in-memory audit log (that can be told to fail), a token → identity authenticator, a
- * connection catalog, and a byte-capturing TCP tap to prove what reaches clients.
+ * Airlock: the core's in-memory audit log and test identity (re-exported), a token → identity
+ * authenticator, a connection catalog, and a byte-capturing TCP tap to prove what reaches clients.
  */
 import { connect, createServer, type Server } from 'node:net';
-import type { AuditEventBody, AuditLog, AuditRecord } from '../../../audit/events.js';
 import type { Connection } from '../../../core/connection.js';
 import { AirlockError } from '../../../core/errors.js';
 import type { Authenticator, ConnectionCatalog } from '../../../core/gate.js';
 import type { Identity } from '../../../core/identity.js';
 
-/** Collects events in memory; `failWhen` makes `append` throw like an unwritable journal. */
-export class MemoryAuditLog implements AuditLog {
-  readonly records: AuditRecord[] = [];
-  failWhen: (event: AuditEventBody) => boolean = () => false;
-
-  append(event: AuditEventBody): AuditRecord {
-    if (this.failWhen(event))
-      throw new AirlockError('ERR_AUDIT_UNAVAILABLE', 'test journal refuses the append');
-    const record = {
-      ...event,
-      v: 1,
-      node: 'test',
-      seq: this.records.length + 1,
-      time: new Date(0).toISOString(),
-      prevHash: '',
-      hash: '',
-    } as AuditRecord;
-    this.records.push(record);
-    return record;
-  }
-
-  /** Records of one type, narrowed. */
-  ofType<T extends AuditRecord['type']>(type: T): Extract<AuditRecord, { type: T }>[] {
-    return this.records.filter((r): r is Extract<AuditRecord, { type: T }> => r.type === type);
-  }
-}
-
-/** An identity for tests. */
-export function testIdentity(subject: string, groups: readonly string[]): Identity {
-  return {
-    subject,
-    displayName: subject,
-    kind: 'agent',
-    groups,
-    issuer: 'airlock',
-    tokenId: subject,
-    expiresAt: undefined,
-    chain: [],
-  };
-}
+export { MemoryAuditLog, testIdentity } from '../../../core/testing/doubles.js';
 
 /** Authenticates tokens from a fixed map. */
 export function mapAuthenticator(tokens: ReadonlyMap<string, Identity>): Authenticator {
