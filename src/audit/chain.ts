@@ -205,7 +205,7 @@ export function checkRecordHash(record: Record<string, unknown>): string | undef
  * edit the store but lacks the key cannot move the anchor back to hide a cut-off tail.
  */
 export function signAnchor(key: Buffer, node: string, seq: number, hash: string): string {
-  return createHmac('sha256', key).update(`${node}|${seq}|${hash}`).digest('hex');
+  return signText(key, `${node}|${seq}|${hash}`);
 }
 
 /** True when `signature` is the anchor signature of (node, seq, hash) under `key`. */
@@ -216,7 +216,17 @@ export function anchorSignatureValid(
   hash: string,
   signature: string,
 ): boolean {
-  const expected = Buffer.from(signAnchor(key, node, seq, hash), 'hex');
+  return signatureValid(key, `${node}|${seq}|${hash}`, signature);
+}
+
+/** HMAC-SHA256 of `text` under the node key, hex: what anchors and checkpoints are signed with. */
+export function signText(key: Buffer, text: string): string {
+  return createHmac('sha256', key).update(text).digest('hex');
+}
+
+/** True when `signature` is `signText(key, text)`, compared in constant time. */
+export function signatureValid(key: Buffer, text: string, signature: string): boolean {
+  const expected = Buffer.from(signText(key, text), 'hex');
   const given = Buffer.from(signature, 'hex');
   return given.length === expected.length && timingSafeEqual(given, expected);
 }

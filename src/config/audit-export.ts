@@ -5,8 +5,7 @@
  */
 import type { ExportSink } from '../core/config.js';
 import type { SecretRef } from '../core/connection.js';
-import { parseDuration } from '../identity/duration.js';
-import { optionalString, requiredString, resolveFrom } from './fields.js';
+import { optionalDuration, optionalString, requiredString, resolveFrom } from './fields.js';
 import { checkKeys, type Findings, isMap, keyPath, type YamlMap } from './problems.js';
 
 /** What reading the sinks needs besides the YAML. */
@@ -15,6 +14,8 @@ export interface AuditExportContext {
   readonly env: NodeJS.ProcessEnv;
 }
 
+/** How a bad duration is described (a bare number counts as milliseconds). */
+const DURATION = 'a duration such as 500ms, 1s or 1m';
 const SINK_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 const COMMON_KEYS = ['name', 'type', 'batchSize', 'flushInterval'] as const;
 const JSONL_KEYS = [...COMMON_KEYS, 'path', 'rotate'] as const;
@@ -76,12 +77,9 @@ function readSink(
   }
   checkKeys(findings, where, value, type === 'jsonl' ? JSONL_KEYS : WEBHOOK_KEYS);
   const batchSize = readBatchSize(findings, value.batchSize, `${where}.batchSize`);
-  const flushIntervalMs = readDuration(
-    findings,
-    value.flushInterval,
-    `${where}.flushInterval`,
-    DEFAULT_FLUSH_MS,
-  );
+  const flushIntervalMs =
+    optionalDuration(findings, value.flushInterval, `${where}.flushInterval`, DURATION, { bareMs: true }) ??
+    DEFAULT_FLUSH_MS;
   const before = findings.problems.length;
   if (type === 'jsonl') {
     const path = requiredString(findings, value, 'path', where, 'a file path');
@@ -99,7 +97,9 @@ function readSink(
   }
   const url = readUrl(findings, value, where);
   const secret = readSecret(findings, value.secret, `${where}.secret`, context);
-  const timeoutMs = readDuration(findings, value.timeout, `${where}.timeout`, DEFAULT_TIMEOUT_MS);
+  const timeoutMs =
+    optionalDuration(findings, value.timeout, `${where}.timeout`, DURATION, { bareMs: true }) ??
+    DEFAULT_TIMEOUT_MS;
   if (findings.problems.length > before || !name || !url || !secret) return undefined;
   return { name, type, batchSize, flushIntervalMs, url, secret, timeoutMs };
 }
@@ -109,21 +109,6 @@ function readBatchSize(findings: Findings, value: unknown, path: string): number
   if (typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= MAX_BATCH) return value;
   findings.expected(path, `an integer from 1 to ${MAX_BATCH}`, value);
   return DEFAULT_BATCH;
-}
-
-/** A duration such as `1s` or `500ms`; a bare number is taken as milliseconds. */
-function readDuration(findings: Findings, value: unknown, path: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value === 'number' && Number.isInteger(value) && value > 0) return value;
-  if (typeof value === 'string') {
-    try {
-      return parseDuration(value);
-    } catch {
-      // Reported below with the key path.
-    }
-  }
-  findings.expected(path, 'a duration such as 500ms, 1s or 1m', value);
-  return fallback;
 }
 
 function readRotate(

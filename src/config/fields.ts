@@ -7,6 +7,7 @@ import { isAbsolute, resolve } from 'node:path';
 import type { ListenAddress } from '../core/config.js';
 import type { ScopeName } from '../core/connection.js';
 import type { PrincipalRef } from '../core/identity.js';
+import { parseDuration } from '../identity/duration.js';
 import { type DescribeOptions, type Findings, keyPath, type YamlMap } from './problems.js';
 
 /** A present, non-empty string; `undefined` (with a problem) otherwise. Absent keys are not problems. */
@@ -136,4 +137,28 @@ export function accessList(
     findings.expected(where, '"group:NAME", "user:SUBJECT" or {who, scope}', item);
   });
   return { refs, scopes };
+}
+
+/**
+ * An optional duration in ms (`90s`, `15m`, `8h`, `30d`; with `bareMs`, a positive integer counts as
+ * milliseconds); `undefined` when absent or, with a problem naming `expected`, when invalid.
+ */
+export function optionalDuration(
+  findings: Findings,
+  value: unknown,
+  path: string,
+  expected: string,
+  options: { readonly bareMs?: boolean } = {},
+): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (options.bareMs && typeof value === 'number' && Number.isInteger(value) && value > 0) return value;
+  if (typeof value === 'string') {
+    try {
+      return parseDuration(value);
+    } catch {
+      // Reported below with the key path.
+    }
+  }
+  findings.expected(path, expected, value);
+  return undefined;
 }

@@ -4,23 +4,11 @@
  * server/session-limits.ts (idle, maxSession) and at session open (maxSessionsPerIdentity).
  */
 import type { ConnectionLimits } from '../core/connection.js';
-import { parseDuration } from '../identity/duration.js';
+import { optionalDuration } from './fields.js';
 import { checkKeys, type Findings, isMap, keyPath } from './problems.js';
 
 const LIMIT_KEYS = ['idle', 'maxSession', 'maxSessionsPerIdentity'] as const;
-
-function duration(findings: Findings, value: unknown, path: string): number | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value === 'string') {
-    try {
-      return parseDuration(value);
-    } catch {
-      // Reported below with the key path.
-    }
-  }
-  findings.expected(path, 'a duration such as 90s, 15m or 8h', value);
-  return undefined;
-}
+const LIMIT_DURATION = 'a duration such as 90s, 15m or 8h';
 
 /** Reads `limits`; undefined when absent or invalid (problems are recorded in `findings`). */
 export function readLimits(findings: Findings, value: unknown, where: string): ConnectionLimits | undefined {
@@ -30,8 +18,13 @@ export function readLimits(findings: Findings, value: unknown, where: string): C
     return undefined;
   }
   checkKeys(findings, where, value, LIMIT_KEYS);
-  const idleMs = duration(findings, value.idle, keyPath(where, 'idle'));
-  const maxSessionMs = duration(findings, value.maxSession, keyPath(where, 'maxSession'));
+  const idleMs = optionalDuration(findings, value.idle, keyPath(where, 'idle'), LIMIT_DURATION);
+  const maxSessionMs = optionalDuration(
+    findings,
+    value.maxSession,
+    keyPath(where, 'maxSession'),
+    LIMIT_DURATION,
+  );
   let maxSessionsPerIdentity: number | undefined;
   const max = value.maxSessionsPerIdentity;
   if (max !== undefined && max !== null) {

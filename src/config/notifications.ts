@@ -5,9 +5,8 @@
  */
 import type { NotificationTarget } from '../core/config.js';
 import type { SecretRef } from '../core/connection.js';
-import { parseDuration } from '../identity/duration.js';
 import { type AuditExportContext, readSecret } from './audit-export.js';
-import { principalList, requiredString } from './fields.js';
+import { optionalDuration, principalList, requiredString } from './fields.js';
 import { checkKeys, type Findings, isMap, keyPath } from './problems.js';
 
 const TARGET_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
@@ -74,7 +73,10 @@ function readTarget(
       'an empty list serves nobody; leave the key out to serve every request',
     );
   }
-  const timeoutMs = readTimeout(findings, value.timeout, `${where}.timeout`);
+  const timeoutMs =
+    optionalDuration(findings, value.timeout, `${where}.timeout`, 'a duration such as 500ms, 5s or 1m', {
+      bareMs: true,
+    }) ?? DEFAULT_TIMEOUT_MS;
   if (findings.problems.length > before || !name || !url) return undefined;
   if (type === 'webhook' && !secret) return undefined;
   return {
@@ -113,18 +115,4 @@ function readTargetUrl(
     findings.warn(path, 'approval requests would travel unencrypted; use https://');
   }
   return { value };
-}
-
-function readTimeout(findings: Findings, value: unknown, path: string): number {
-  if (value === undefined) return DEFAULT_TIMEOUT_MS;
-  if (typeof value === 'number' && Number.isInteger(value) && value > 0) return value;
-  if (typeof value === 'string') {
-    try {
-      return parseDuration(value);
-    } catch {
-      // Reported below with the key path.
-    }
-  }
-  findings.expected(path, 'a duration such as 500ms, 5s or 1m', value);
-  return DEFAULT_TIMEOUT_MS;
 }

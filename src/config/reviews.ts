@@ -3,8 +3,7 @@
  * who approves, how long a held client waits and who is asked next. See docs/reviews.md.
  */
 import type { ConnectionReviews, ReviewStep } from '../core/connection.js';
-import { parseDuration } from '../identity/duration.js';
-import { principalList, resolveFrom } from './fields.js';
+import { optionalDuration, principalList, resolveFrom } from './fields.js';
 import { checkKeys, type Findings, isMap, keyPath } from './problems.js';
 
 const REVIEW_KEYS = [
@@ -26,19 +25,8 @@ const DEFAULTS = {
   graceMs: 0,
 } as const;
 
-/** A duration such as `30d` or `10m`; undefined (with a problem) when it is not one. */
-function duration(findings: Findings, value: unknown, path: string): number | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value === 'string') {
-    try {
-      return parseDuration(value);
-    } catch {
-      // Reported below with the key path.
-    }
-  }
-  findings.expected(path, 'a duration such as 90s, 10m, 8h or 30d', value);
-  return undefined;
-}
+const duration = (findings: Findings, value: unknown, path: string) =>
+  optionalDuration(findings, value, path, 'a duration such as 90s, 10m, 8h or 30d');
 
 function readSteps(findings: Findings, value: unknown, path: string): ReviewStep[] {
   if (value === undefined || value === null) return [];

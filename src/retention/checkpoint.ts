@@ -5,7 +5,7 @@
  * seq 1 and the genesis hash, so deleting old events by policy reads as OK while deleting them
  * any other way, or moving the checkpoint without the key, still reads as tampering.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { signatureValid, signText } from '../audit/chain.js';
 
 /**
  * HMAC-SHA256 (hex) with the node key over `checkpoint|node|seq|hash`. The prefix keeps it apart
@@ -13,7 +13,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
  * checkpoint table would "legitimise" deleting the whole chain.
  */
 export function signCheckpoint(key: Buffer, node: string, seq: number, hash: string): string {
-  return createHmac('sha256', key).update(`checkpoint|${node}|${seq}|${hash}`).digest('hex');
+  return signText(key, `checkpoint|${node}|${seq}|${hash}`);
 }
 
 /** True when `signature` is the checkpoint signature of (node, seq, hash) under `key`. */
@@ -24,7 +24,5 @@ export function checkpointSignatureValid(
   hash: string,
   signature: string,
 ): boolean {
-  const expected = Buffer.from(signCheckpoint(key, node, seq, hash), 'hex');
-  const given = Buffer.from(signature, 'hex');
-  return given.length === expected.length && timingSafeEqual(given, expected);
+  return signatureValid(key, `checkpoint|${node}|${seq}|${hash}`, signature);
 }
