@@ -75,6 +75,12 @@ export class TokenExchange {
         userMessage: 'a delegate needs at least one scope, e.g. --scope orders:read',
       });
     }
+    // A delegate acts for someone: it is software (agent or service), never a person, so a chain can
+    // not mint "humans" that pass kind-based policies or approve requests.
+    if (delegate && request.actorKind === 'human') {
+      const userMessage = 'a delegate is an agent or a service, never a human (use --kind agent or service)';
+      throw new AirlockError('ERR_DELEGATION_DENIED', userMessage, { userMessage });
+    }
     const chain = delegate ? [...parent.chain, { subject: parent.subject, kind: parent.kind }] : parent.chain;
     const maxDepth = this.#deps.maxDepth();
     if (chain.length > maxDepth) {

@@ -69,6 +69,12 @@ test('requesters, their chain, agents, services and non-approvers can never deci
   });
   checkApprover(settings, request, 1, person('sam', ['sre']));
   checkApprover(settings, request, 0, person('dana', ['dba']));
+  // A delegate named like an approver (minted by the requester's root, or by anyone) never decides.
+  const cto = { ...person('cto', []), chain: [{ subject: 'alice', kind: 'human' as const }] };
+  assert.throws(() => checkApprover(settings, request, 2, cto), { code: 'ERR_APPROVAL_NOT_ALLOWED' });
+  const viaMallory = { ...person('cto', []), chain: [{ subject: 'mallory', kind: 'human' as const }] };
+  assert.throws(() => checkApprover(settings, request, 2, viaMallory), { code: 'ERR_APPROVAL_NOT_ALLOWED' });
+  checkApprover(settings, request, 2, person('cto', []));
 });
 
 test('N-of-M counts distinct approvers; one deny decides', () => {

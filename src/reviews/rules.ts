@@ -60,6 +60,13 @@ export function checkApprover(
       userMessage: `"${approver.subject}" made request ${request.id} or is in its identity chain and cannot decide it`,
     });
   }
+  // Approvals are made by people in their own name: a delegated token (any chain) never decides,
+  // whatever it is called, so a requester cannot approve through a delegate it minted.
+  if (approver.chain.length > 0) {
+    throw new AirlockError('ERR_APPROVAL_NOT_ALLOWED', `${approver.subject} is a delegate`, {
+      userMessage: `"${approver.subject}" acts for ${approver.chain.map((a) => a.subject).join(' → ')}; only people decide approval requests, with their own token`,
+    });
+  }
   if (approver.kind !== 'human') {
     throw new AirlockError(
       'ERR_APPROVAL_NOT_ALLOWED',

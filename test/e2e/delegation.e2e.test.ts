@@ -129,6 +129,10 @@ describe('delegation chains', () => {
     const twin = await delegate(alice, 'reader', ['appdb:read']);
     assert.notEqual(twin.code, 0);
     assert.match(twin.stderr, /already exists/);
+    // A delegate is software: no chain can mint a "human" that kind-based policies would trust.
+    const human = await delegate(alice, 'fake-human', ['appdb:read'], ['--kind', 'human']);
+    assert.notEqual(human.code, 0);
+    assert.match(human.stderr, /never a human/);
   });
 
   test('POST /api/v1/token/exchange speaks RFC 8693 with OAuth errors', async () => {
