@@ -54,7 +54,6 @@ export interface MaskingChannelMessage {
   /** A masking entity name, e.g. `EMAIL` (`src/masking/entities.ts`). */
   readonly entity: string;
   readonly values: number;
-  readonly connection: string;
 }
 
 /** `airlock.approval`. */

@@ -334,5 +334,10 @@ describe('masking through Airlock to a real PostgreSQL', () => {
           .join('\n'),
       );
     assert.deepEqual(hits, []);
+    // And the metric counts what was masked, by column or entity (never values).
+    const api = h.server.addresses.api;
+    const metrics = await (await fetch(`http://${api.host}:${api.port}/metrics`)).text();
+    const sample = /^airlock_masked_values_total\{entity="customers\.email"\} (\d+)$/m.exec(metrics);
+    assert.ok(sample && Number(sample[1]) >= 2, 'airlock_masked_values_total counts the masked emails');
   });
 });

@@ -2,15 +2,7 @@
  * @module Counts of what was masked, by column (`table.column`), `derived`, or entity (`EMAIL`), for
  * the `command.result` audit event and the `airlock.masking` diagnostics channel. Values never enter.
  */
-import diagnostics from 'node:diagnostics_channel';
-
-/** Published on `airlock.masking` once per masked kind and command. */
-export interface MaskingChannelMessage {
-  readonly entity: string;
-  readonly count: number;
-}
-
-export const maskingChannel = diagnostics.channel('airlock.masking');
+import { type MaskingChannelMessage, maskingChannel } from '../../../core/channels.js';
 
 /** A running tally, taken per command. */
 export class MaskCounts {
@@ -34,7 +26,7 @@ export class MaskCounts {
     for (const [kind, count] of this.#counts) {
       taken[kind] = count;
       if (maskingChannel.hasSubscribers)
-        maskingChannel.publish({ entity: kind, count } satisfies MaskingChannelMessage);
+        maskingChannel.publish({ entity: kind, values: count } satisfies MaskingChannelMessage);
     }
     this.#counts = new Map();
     return taken;
