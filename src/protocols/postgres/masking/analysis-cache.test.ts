@@ -54,6 +54,12 @@ const PAIRS: readonly (readonly [string, string])[] = [
     'create table t2 as select 1 as e where 1 = 2',
   ],
   ["select 1 from pg_stats where attname = 'email'", "select 1 from pg_stats where attname = 'ssn'"],
+  [
+    "insert into customers (id, name) values (1, 'x') on conflict (id) do update set name = excluded.email",
+    "insert into customers (id, name) values (2, 'y') on conflict (id) do update set name = excluded.name",
+  ],
+  ["select setval('s', ssn::bigint) from customers", "select setval('t', id) from customers"],
+  ["select remember(email, 'a') from customers", "select remember(name, 'b') from customers"],
 ];
 
 describe('statement analyses cached by text and by shape', () => {

@@ -68,10 +68,124 @@ test('onDerived deny and denyPredicates', () => {
   assert.equal(rule('select id from customers order by ssn', strict), 'masking-predicate');
   assert.equal(rule("select id from customers where name = 'x'", strict), undefined);
   assert.equal(rule("select id from customers where email = 'a@b.c'"), undefined);
+  assert.equal(
+    rule(
+      "insert into customers (id) values (1) on conflict (id) do update set name = 'x' where customers.ssn like '1%'",
+      strict,
+    ),
+    'masking-predicate',
+  );
+  assert.equal(
+    rule(
+      "merge into customers c using notes n on c.email = n.body when matched then update set name = 'x'",
+      strict,
+    ),
+    'masking-predicate',
+  );
+  assert.equal(
+    rule(
+      "merge into customers c using notes n on c.id = n.id when matched and c.ssn like '1%' then delete",
+      strict,
+    ),
+    'masking-predicate',
+  );
+  assert.equal(
+    rule(
+      "merge into customers c using notes n on c.id = n.id when matched then update set name = 'x'",
+      strict,
+    ),
+    undefined,
+  );
 });
 
 test('view definitions with whole-row references are found', () => {
   assert.equal(readsWholeRow('SELECT c.* FROM customers c'), true);
   assert.equal(readsWholeRow('SELECT row_to_json(c.*) AS j FROM customers c'), true);
   assert.equal(readsWholeRow('SELECT customers.id, customers.name FROM customers'), false);
+});
+
+test('upserts that copy a masked value (the existing row or EXCLUDED) into another column are refused', () => {
+  for (const sql of [
+    "insert into customers (id, name) values (1, 'x') on conflict (id) do update set name = customers.email",
+    "insert into customers (id, name) values (1, 'x') on conflict (id) do update set name = excluded.email",
+    "insert into customers as c (id) values (1) on conflict (id) do update set name = upper(c.ssn) || 'x'",
+    "insert into notes (id, body) values (1, 'x') on conflict (id) do update set body = (select ssn from customers limit 1)",
+    "insert into customers (id, name) values (1, 'x') on conflict (id) do update set (name, phone) = (customers.email, 'p')",
+    'merge into customers c using (select 1 as id) s on c.id = s.id when matched then update set name = c.email',
+    'merge into notes n using (select 1 as id) s on n.id = s.id when not matched then insert values (s.id, (select ssn from customers limit 1))',
+  ])
+    assert.equal(rule(sql), 'masking-export', sql);
+  // The client's own new value for the same column, and unmasked columns, pass.
+  for (const sql of [
+    "insert into customers (id, email) values (1, 'a@b.c') on conflict (id) do update set email = excluded.email",
+    "insert into customers (id, name) values (1, 'x') on conflict (id) do update set name = excluded.name || customers.name",
+    "insert into customers (id, name) values (1, 'x') on conflict (id) do nothing",
+    "merge into customers c using (select 1 as id) s on c.id = s.id when matched then update set name = 'x'",
+  ])
+    assert.equal(rule(sql), undefined, sql);
+});
+
+test('side-effect functions (stores another session or a later read can see) refuse masked arguments', () => {
+  for (const sql of [
+    "select setval('s', ssn::bigint) from customers",
+    'select pg_advisory_lock(ssn::bigint) from customers',
+    'select pg_try_advisory_xact_lock(1, length(email)) from customers',
+    'select pg_advisory_lock_shared(x) from (select ssn::int8 as x from customers) s',
+    "select lo_from_bytea(0, convert_to(email, 'UTF8')) from customers",
+    "select lo_put(lo_create(0), 0, convert_to(ssn, 'UTF8')) from customers",
+    'select lo_create(ssn::oid) from customers',
+    'select lo_import(email) from customers',
+    "select lowrite(0, convert_to(email, 'UTF8')) from customers",
+    "select set_config('app.x', email, false) from customers",
+    "select pg_catalog.set_config('app.x', contact, false) from v_contacts",
+    "select pg_notify('c', ssn) from customers",
+    "select dblink_exec('dbname=x', 'insert into t values (' || quote_literal(email) || ')') from customers",
+    "select * from dblink('dbname=x', 'select ' || (select quote_literal(ssn) from customers limit 1)) as t(a text)",
+    'select setseed(length(email) / 100.0) from customers',
+    "select pg_logical_emit_message(true, 'p', ssn) from customers",
+    'select pg_replication_origin_create(email) from customers',
+    'select pg_create_restore_point(email) from customers',
+    "select set_config('app.x', (select email from customers limit 1), false)",
+    'select remember(email) from customers',
+    'select public.remember(upper(ssn)) from customers',
+    'call log_it((select email from customers limit 1))',
+    'select 1 from customers where remember(email) > 0',
+  ])
+    assert.equal(rule(sql), 'masking-export', sql);
+  for (const sql of [
+    "select setval('s', id) from customers",
+    'select pg_advisory_lock(id) from customers',
+    "select set_config('app.x', name, false) from customers",
+    "select set_config('app.x', 'y', false)",
+    'select remember(name) from customers',
+    'select remember(x) from generate_series(1, 3) g(x)',
+    "select lo_from_bytea(0, 'x')",
+  ])
+    assert.equal(rule(sql), undefined, sql);
+});
+
+test('renames and moves that would detach a column rule are refused with a reason', () => {
+  for (const sql of [
+    'alter table customers rename to clients',
+    'alter table public.customers rename to clients',
+    'alter table customers set schema other',
+    'alter view v_contacts set schema other',
+    'alter table customers rename column email to e',
+    'alter view v_contacts rename column contact to c',
+    'alter schema public rename to x',
+    'alter table if exists customers rename to clients',
+  ]) {
+    const refusal = analyzeSql(sql, ctx, true).refusal;
+    assert.equal(refusal?.rule, 'masking-ddl', sql);
+    assert.match(refusal?.reason ?? '', /masking (rules|configuration)/, sql);
+    assert.match(refusal?.reason ?? '', /admin/, sql);
+  }
+  for (const sql of [
+    'alter table notes rename to notes2',
+    'alter table notes set schema other',
+    'alter table notes rename column body to text',
+  ])
+    assert.equal(rule(sql), undefined, sql);
+  // Without column rules (detection only) nothing is bound to a name.
+  assert.equal(analyzeSql('alter schema public rename to x', ctx, false).refusal, undefined);
 });

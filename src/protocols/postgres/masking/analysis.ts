@@ -4,25 +4,21 @@
  * view over one by name, a user function, a function that runs SQL text, an opaque cursor or prepared
  * name), which of its output columns are computed from masked columns, and whether it must be refused
  * because it moves masked values where Airlock cannot mask them on the way out (COPY to a file or
- * program, CREATE TABLE AS, SELECT INTO, INSERT ... SELECT, UPDATE ... SET, pg_notify, set_config ...),
- * reads column statistics, or (with `denyPredicates`) filters or sorts on a masked column.
+ * program, CREATE TABLE AS, SELECT INTO, INSERT ... SELECT, UPDATE ... SET, upserts, a function that
+ * stores its arguments: `sinks.ts`), reads column statistics, renames or moves what a column rule
+ * names (`ddl.ts`), or (with `denyPredicates`) filters or sorts on a masked column.
  *
  * Names are matched without schemas and against every masked column name of any table: the analysis
  * over-approximates, so an unsure answer masks more, never less.
  */
-import {
-  type AstObject,
-  isObject,
-  listOf,
-  nameParts,
-  nodeOf,
-  str,
-  stringNode,
-  unwrap,
-} from '../classify/ast.js';
+import { type AstObject, isObject, listOf, nodeOf, str, stringNode } from '../classify/ast.js';
 import { isBuiltinFunction } from '../classify/functions.js';
 import { LiteralWatch } from '../classify/literal-watch.js';
 import { parseStatements } from '../classify/statement.js';
+import { copyOptions } from './copy-options.js';
+import { detachRefusal } from './ddl.js';
+import { isUserFunction, sinkReason } from './sinks.js';
+import { funcName, visit } from './tree.js';
 
 /** What analysis needs from the connection's rules and the catalog snapshot. */
 export interface AnalysisContext {
@@ -92,18 +88,16 @@ const DATA_READING_FUNCTIONS = new Set([
   'pg_get_statisticsobjdef_expressions',
 ]);
 
-/** Functions that send a value somewhere responses do not pass (or where it is read back unmasked). */
-const SINK_FUNCTIONS = new Set([
-  'pg_notify',
-  'set_config',
-  'lo_from_bytea',
-  'lo_put',
-  'lo_import',
-  'lo_export',
-  'pg_logical_emit_message',
-  'pg_file_write',
-  'pg_advisory_lock',
-]);
+/** Clauses of SELECT, UPDATE, DELETE and joins that filter, sort or group (denyPredicates). */
+const PREDICATE_FIELDS = [
+  'whereClause',
+  'havingClause',
+  'groupClause',
+  'sortClause',
+  'quals',
+  'distinctClause',
+  'windowClause',
+] as const;
 
 /** Statistics relations that echo column values. */
 const STATISTICS = new Set([
@@ -131,42 +125,6 @@ class Refused extends Error {
 
 function refuse(rule: string, reason: string): never {
   throw new Refused({ rule, reason });
-}
-
-/** Walks every object of a subtree (arrays and node bodies alike). */
-function visit(value: unknown, fn: (obj: AstObject, type: string | undefined) => boolean | undefined): void {
-  const stack: unknown[] = [value];
-  while (stack.length > 0) {
-    const item = stack.pop();
-    if (Array.isArray(item)) {
-      for (const child of item) stack.push(child);
-      continue;
-    }
-    if (!isObject(item)) continue;
-    const u = unwrap(item);
-    if (u) {
-      // fn returns true to skip the node's children.
-      if (fn(u.body, u.type) === true) continue;
-      // A constant holds values, never a relation, column or call: not reading them keeps the
-      // analysis literal-free (LiteralWatch), so it can be shared by every text of its shape.
-      if (u.type === 'A_Const') continue;
-      stack.push(u.body);
-      continue;
-    }
-    if (typeof item.relname === 'string' && fn(item, 'RangeVar') === true) continue;
-    for (const key in item) {
-      const child = item[key];
-      if (typeof child === 'object' && child !== null) stack.push(child);
-    }
-  }
-}
-
-function funcName(call: AstObject): { schema: string | undefined; name: string } {
-  const parts = nameParts(call.funcname);
-  return {
-    schema: parts.length > 1 ? parts[parts.length - 2] : undefined,
-    name: parts[parts.length - 1] ?? '',
-  };
 }
 
 /** Per-statement analysis state. */
@@ -201,15 +159,18 @@ class Analyzer {
     });
   }
 
-  /** True when the subtree reads masked data in any way. */
-  touches(node: unknown): boolean {
+  /**
+   * True when the subtree reads masked data in any way. `userCalls: false` leaves out user function
+   * calls (which may read anything): the question is then whether masked data is read *here*.
+   */
+  touches(node: unknown, userCalls = true): boolean {
     let found = false;
     visit(node, (obj, type) => {
       if (found) return true;
       if (type === 'RangeVar' && this.#ctx.sensitiveNames.has(str(obj, 'relname') ?? '')) found = true;
       else if (type === 'FuncCall') {
         const { schema, name } = funcName(obj);
-        if (!isBuiltinFunction(schema, name) || DATA_READING_FUNCTIONS.has(name)) found = true;
+        if ((userCalls && !isBuiltinFunction(schema, name)) || DATA_READING_FUNCTIONS.has(name)) found = true;
       } else if (type === 'ColumnRef' && this.#refTainted(obj)) found = true;
       return undefined;
     });
@@ -233,8 +194,8 @@ class Analyzer {
     return fields.length === 1 && this.#aliases.has(stringNode(fields[0]) ?? '');
   }
 
-  /** True when an expression may be computed from masked data. */
-  exprTainted(node: unknown, statementTouches: boolean): boolean {
+  /** True when an expression may be computed from masked data (`userCalls` as for `touches`). */
+  exprTainted(node: unknown, statementTouches: boolean, userCalls = true): boolean {
     if (!statementTouches) return false;
     let found = false;
     visit(node, (obj, type) => {
@@ -242,11 +203,11 @@ class Analyzer {
       if (type === 'ColumnRef') {
         if (this.#opaque || this.#refTainted(obj)) found = true;
       } else if (type === 'SubLink') {
-        if (this.touches(obj.subselect) || this.#opaque) found = true;
+        if (this.touches(obj.subselect, userCalls) || this.#opaque) found = true;
         return true;
       } else if (type === 'FuncCall') {
         const { schema, name } = funcName(obj);
-        if (!isBuiltinFunction(schema, name) || DATA_READING_FUNCTIONS.has(name)) found = true;
+        if ((userCalls && !isBuiltinFunction(schema, name)) || DATA_READING_FUNCTIONS.has(name)) found = true;
       } else if (type === 'RangeVar' && this.#ctx.sensitiveNames.has(str(obj, 'relname') ?? '')) found = true;
       return undefined;
     });
@@ -303,6 +264,7 @@ class Analyzer {
         case 'InsertStmt':
           if (this.touches(obj.selectStmt))
             refuse('masking-export', 'INSERT sourcing masked data would store it unmasked');
+          if (isObject(obj.onConflictClause)) this.#checkUpsert(obj, obj.onConflictClause);
           break;
         case 'UpdateStmt': {
           const touches = this.touches(obj);
@@ -316,33 +278,87 @@ class Analyzer {
         case 'MergeStmt':
           if (this.touches(obj.sourceRelation))
             refuse('masking-export', 'MERGE sourcing masked data would store it unmasked');
+          this.#checkMerge(obj);
           break;
         case 'AlterTableStmt':
-        case 'RenameStmt': {
-          const rv = isObject(obj.relation) ? obj.relation : undefined;
-          if (rv && this.#ctx.sensitiveNames.has(str(rv, 'relname') ?? ''))
-            refuse(
-              'masking-ddl',
-              `altering ${str(rv, 'relname')} could move its masked columns out of their rules`,
-            );
+        case 'RenameStmt':
+        case 'AlterObjectSchemaStmt': {
+          const refusal = detachRefusal(type, obj, this.#ctx.sensitiveNames, hasColumnRules);
+          if (refusal) refuse('masking-ddl', refusal);
           break;
         }
-        case 'FuncCall': {
-          const { name } = funcName(obj);
-          if (SINK_FUNCTIONS.has(name)) {
-            for (const arg of listOf(obj.args)) {
-              if (this.exprTainted(arg, true) && (this.touches(root) || this.touches(arg)))
-                refuse(
-                  'masking-export',
-                  `${name}() with a masked value would send it where it cannot be masked`,
-                );
-            }
-          }
+        case 'FuncCall':
+          this.#checkSink(obj, root);
           break;
-        }
+        case 'CallStmt':
+          // CALL holds its FuncCall bare (no node wrapper), so the walk does not meet it as one.
+          if (isObject(obj.funccall)) this.#checkSink(obj.funccall, root);
+          break;
       }
       return undefined;
     });
+  }
+
+  /**
+   * A function that stores or sends its arguments (`sinks.ts`) must not get a masked value. Built-in
+   * sinks are judged strictly (any value that may come from masked data, user function results
+   * included); a user function only when masked data is read here and reaches its argument, so
+   * `remember(x) FROM generate_series(...)` passes.
+   */
+  #checkSink(call: AstObject, root: unknown): void {
+    const { schema, name } = funcName(call);
+    const why = sinkReason(schema, name);
+    if (!why) return;
+    const user = isUserFunction(schema, name);
+    const readsHere = user && this.touches(root, false);
+    for (const arg of listOf(call.args)) {
+      const masked = user
+        ? readsHere && this.exprTainted(arg, true, false)
+        : this.exprTainted(arg, true) && (this.touches(root) || this.touches(arg));
+      if (masked)
+        refuse(
+          'masking-export',
+          `${name}() with a masked value would send it where it cannot be masked (${why})`,
+        );
+    }
+  }
+
+  /**
+   * `INSERT ... ON CONFLICT DO UPDATE SET`: the existing row (`customers.email`) and the proposed one
+   * (`EXCLUDED.email`) are both in scope; copying either's masked column into another column stores it
+   * where its rule does not apply. `SET email = EXCLUDED.email` (the same column, the client's own new
+   * value) keeps the value under its rule and passes.
+   */
+  #checkUpsert(insert: AstObject, conflict: AstObject): void {
+    const touches = this.touches(insert);
+    for (const target of listOf(conflict.targetList)) {
+      const res = nodeOf(target, 'ResTarget');
+      const fields = listOf(nodeOf(res?.val, 'ColumnRef')?.fields).map((f) => stringNode(f));
+      const sameColumn = fields.length === 2 && fields[0] === 'excluded' && fields[1] === str(res, 'name');
+      if (!sameColumn && this.exprTainted(res?.val, touches))
+        refuse(
+          'masking-export',
+          'INSERT ... ON CONFLICT DO UPDATE copying a masked column into another column would store it unmasked',
+        );
+    }
+  }
+
+  /** MERGE's UPDATE SET and INSERT VALUES see the target's existing row: the same rule as UPDATE ... SET. */
+  #checkMerge(merge: AstObject): void {
+    const touches = this.touches(merge);
+    for (const clause of listOf(merge.mergeWhenClauses)) {
+      const when = nodeOf(clause, 'MergeWhenClause');
+      const values = [
+        ...listOf(when?.targetList).map((t) => nodeOf(t, 'ResTarget')?.val),
+        ...listOf(when?.values),
+      ];
+      for (const value of values)
+        if (this.exprTainted(value, touches))
+          refuse(
+            'masking-export',
+            'MERGE copying a masked column into another column would store it unmasked',
+          );
+    }
   }
 
   #checkCopy(copy: AstObject): void {
@@ -354,7 +370,7 @@ class Analyzer {
       if (touches) refuse('masking-copy', 'COPY of masked data to a server file or program cannot be masked');
       return;
     }
-    const options = this.#copyOptions(copy);
+    const options = copyOptions(copy);
     if (options.binary && (touches || this.#ctx.detects))
       refuse('masking-copy', 'COPY in binary format cannot be masked; use FORMAT text or csv');
     if (!touches) return;
@@ -364,32 +380,10 @@ class Analyzer {
       refuse('masking-copy', `COPY option ${options.unsupported} is not supported on masked data`);
   }
 
-  #copyOptions(copy: AstObject): { binary: boolean; csv: boolean; header: boolean; unsupported?: string } {
-    let binary = false;
-    let csv = false;
-    let header = false;
-    let unsupported: string | undefined;
-    for (const option of listOf(copy.options)) {
-      const def = nodeOf(option, 'DefElem');
-      const name = str(def, 'defname') ?? '';
-      const arg = def?.arg;
-      const text = stringNode(arg) ?? str(nodeOf(arg, 'String'), 'sval');
-      if (name === 'format') {
-        if (text === 'binary') binary = true;
-        else if (text === 'csv') csv = true;
-        else if (text !== 'text') unsupported ??= `FORMAT ${text}`;
-      } else if (name === 'header') {
-        header =
-          arg === undefined || nodeOf(arg, 'Boolean')?.boolval === true || text === 'true' || text === 'on';
-      } else unsupported ??= name.toUpperCase();
-    }
-    return { binary, csv, header, ...(unsupported ? { unsupported } : {}) };
-  }
-
   copyShape(copy: AstObject): CopyShape | undefined {
     const rv = isObject(copy.relation) ? copy.relation : undefined;
     if (copy.is_from === true || !rv) return undefined;
-    const options = this.#copyOptions(copy);
+    const options = copyOptions(copy);
     if (options.binary) return undefined;
     const schema = str(rv, 'schemaname');
     const columns = listOf(copy.attlist).map((c) => stringNode(c) ?? '');
@@ -405,19 +399,20 @@ class Analyzer {
   /** Predicates on masked columns, when `denyPredicates` is on. */
   checkPredicates(root: unknown): void {
     visit(root, (obj, type) => {
-      if (type !== 'SelectStmt' && type !== 'UpdateStmt' && type !== 'DeleteStmt' && type !== 'JoinExpr')
-        return undefined;
+      let conditions: unknown[];
+      if (type === 'SelectStmt' || type === 'UpdateStmt' || type === 'DeleteStmt' || type === 'JoinExpr')
+        conditions = PREDICATE_FIELDS.map((field) => obj[field]);
+      else if (type === 'InsertStmt' && isObject(obj.onConflictClause))
+        conditions = [obj.onConflictClause.whereClause]; // DO UPDATE ... WHERE
+      else if (type === 'MergeStmt')
+        conditions = [
+          obj.joinCondition,
+          ...listOf(obj.mergeWhenClauses).map((c) => nodeOf(c, 'MergeWhenClause')?.condition),
+        ];
+      else return undefined;
       const touches = this.touches(obj);
-      for (const field of [
-        'whereClause',
-        'havingClause',
-        'groupClause',
-        'sortClause',
-        'quals',
-        'distinctClause',
-        'windowClause',
-      ]) {
-        if (this.exprTainted(obj[field], touches)) {
+      for (const condition of conditions) {
+        if (this.exprTainted(condition, touches)) {
           refuse(
             'masking-predicate',
             'conditions, sorting and grouping on masked columns are refused on this connection (denyPredicates)',

@@ -5,6 +5,11 @@
  * snapshot answers RowDescription lookups by OID synchronously; it is refreshed when it is older
  * than its time to live, after DDL on any session of the target, and when a RowDescription names a
  * relation created after it was taken.
+ *
+ * Rules name tables, but a partition or an inheritance child holds the same data under its own name
+ * and OID (`SELECT email FROM customers_2024`): each one, found through `pg_inherits` at any depth,
+ * is masked like its parent, column by column by name (PostgreSQL keeps inherited columns' names), unless
+ * a rule names the child's column itself.
  */
 import type { Connection } from '../../../core/connection.js';
 import { ColumnRules } from '../../../masking/rules.js';
@@ -165,6 +170,14 @@ export class MaskingCatalog {
     }
     const masked = new Map<number, MaskedRelation>();
     for (const [oid, entry] of byOid) if (entry.columns.size > 0) masked.set(oid, entry);
+    if (masked.size > 0) {
+      const seed = [...masked.keys()].map((oid) => `(${oid}::oid)`).join(', ');
+      const [rows = []] = await this.#control.query(descendantsSql(seed));
+      for (const [oid, child] of inheritMasking(rows, masked, this.rules)) {
+        masked.set(oid, child);
+        for (const column of child.columns.values()) maskedColumnNames.add(column.name);
+      }
+    }
     let tainted = new Map<number, { schema: string; table: string }>();
     if (masked.size > 0) {
       const seed: string[] = [];
@@ -193,6 +206,85 @@ export class MaskingCatalog {
     this.#snapshot = snapshot;
     return snapshot;
   }
+}
+
+/** Every partition and inheritance child of the seed relations, at any depth, with its columns and parents. */
+function descendantsSql(seed: string): string {
+  return `WITH RECURSIVE seed(oid) AS (VALUES ${seed}),
+  kids(oid) AS (
+    SELECT i.inhrelid FROM pg_catalog.pg_inherits i JOIN seed s ON i.inhparent = s.oid
+    UNION
+    SELECT i.inhrelid FROM pg_catalog.pg_inherits i JOIN kids k ON i.inhparent = k.oid
+  )
+  SELECT c.oid::int8, n.nspname, c.relname, a.attnum, a.attname, a.atttypid::int8,
+         (SELECT pg_catalog.string_agg(i.inhparent::text, ',') FROM pg_catalog.pg_inherits i
+           WHERE i.inhrelid = c.oid)
+    FROM kids k
+    JOIN pg_catalog.pg_class c ON c.oid = k.oid AND c.relkind IN ('r', 'p', 'f')
+    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+    JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+   ORDER BY c.oid, a.attnum`;
+}
+
+/**
+ * The masked form of each descendant: a column takes the strategy of a rule naming it, else that of
+ * a parent's masked column of the same name (parents resolved first: a fixpoint, as inheritance may
+ * be several levels deep and, for plain inheritance, have several parents).
+ */
+export function inheritMasking(
+  rows: readonly (string | null)[][],
+  masked: ReadonlyMap<number, MaskedRelation>,
+  rules: ColumnRules,
+): Map<number, MaskedRelation> {
+  const kids = new Map<
+    number,
+    {
+      schema: string;
+      table: string;
+      parents: number[];
+      attributes: MaskedRelation['attributes'][number][];
+      columns: Map<number, MaskedColumn>;
+    }
+  >();
+  for (const [oidText, schema, table, attnumText, name, typeText, parents] of rows) {
+    const oid = Number(oidText);
+    let kid = kids.get(oid);
+    if (!kid) {
+      kid = {
+        schema: schema!,
+        table: table!,
+        parents: (parents ?? '').split(',').filter(Boolean).map(Number),
+        attributes: [],
+        columns: new Map(),
+      };
+      kids.set(oid, kid);
+    }
+    kid.attributes.push({ attnum: Number(attnumText), name: name!, typeOid: Number(typeText) });
+  }
+  const columnsOf = (oid: number) => kids.get(oid)?.columns ?? masked.get(oid)?.columns;
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const kid of kids.values()) {
+      for (const attribute of kid.attributes) {
+        if (kid.columns.has(attribute.attnum)) continue;
+        let strategy = rules.strategyFor(kid, attribute.name);
+        for (const parent of kid.parents) {
+          if (strategy) break;
+          for (const column of columnsOf(parent)?.values() ?? [])
+            if (column.name === attribute.name) strategy = column.strategy;
+        }
+        if (!strategy) continue;
+        kid.columns.set(attribute.attnum, { name: attribute.name, typeOid: attribute.typeOid, strategy });
+        changed = true;
+      }
+    }
+  }
+  const out = new Map<number, MaskedRelation>();
+  for (const [oid, kid] of kids) {
+    if (kid.columns.size === 0) continue;
+    out.set(oid, { schema: kid.schema, table: kid.table, attributes: kid.attributes, columns: kid.columns });
+  }
+  return out;
 }
 
 /**
