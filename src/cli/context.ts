@@ -150,7 +150,11 @@ export async function openAdmin(flags: GlobalFlags, io: CliIo): Promise<AdminSes
         tokens,
         authenticator: createAuthenticator(
           tokens,
-          new OidcVerifier({ issuers: config.identity.oidc, clock: systemClock }),
+          new OidcVerifier({
+            issuers: config.identity.oidc,
+            clock: systemClock,
+            maxDelegationDepth: () => config.identity.maxDelegationDepth ?? DEFAULT_MAX_DELEGATION_DEPTH,
+          }),
         ),
         connections: () => new Map(config.connections.map((c) => [c.name, c])),
         clock: systemClock,

@@ -1,7 +1,8 @@
 /**
  * @module Validates a connection's `limits:` block: `{ idle: 15m, maxSession: 8h,
  * maxSessionsPerIdentity: 10 }`. Every key is optional; an absent key sets no limit. Enforced by
- * server/session-limits.ts (idle, maxSession) and at session open (maxSessionsPerIdentity).
+ * server/session-limits.ts (idle, maxSession) and at session open (maxSessionsPerIdentity, counted
+ * per root identity: a person's sessions and all their delegates' together).
  */
 import type { ConnectionLimits } from '../core/connection.js';
 import { optionalDuration } from './fields.js';

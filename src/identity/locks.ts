@@ -3,7 +3,8 @@
  * the next review. A live lock refuses new sessions (checked at every session open, on the store,
  * so every replica agrees) and every server ends the matching live sessions within a second of
  * `lock.created` appearing in the change feed. Locking an identity locks its delegates too: a
- * session matches when the subject is the session's identity or anyone in its chain.
+ * session matches when the subject is the session's identity or anyone in its chain. `group:NAME`
+ * locks every member of a group, delegates included through their root's groups.
  */
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
@@ -58,12 +59,23 @@ function toView(row: LocksTable): LockView {
   };
 }
 
-/** True when `lock` covers a session of `identity` on `connection`. */
+/**
+ * True when `lock` covers a session of `identity` on `connection`. An identity lock names a subject
+ * (`alice` or `user:alice`) or a group (`group:NAME`, like `tctl lock --role`). A subject lock covers
+ * that identity and everyone acting for it: its delegates and theirs, since each carries the whole
+ * chain. A group lock covers members of the group and every delegate whose ROOT is a member: a
+ * delegate has no groups of its own and acts with its root's, so the root's groups decide.
+ */
 export function lockCovers(lock: LockView, identity: Identity, connection: string): boolean {
   if (lock.targetKind === 'connection') return lock.target === connection;
-  if (lock.target === identity.subject) return true;
-  if (identity.delegation?.root.subject === lock.target) return true;
-  return identity.chain.some((actor) => actor.subject === lock.target);
+  if (lock.target.startsWith('group:')) {
+    const group = lock.target.slice('group:'.length);
+    return identity.groups.includes(group) || (identity.delegation?.root.groups.includes(group) ?? false);
+  }
+  const subject = lock.target.startsWith('user:') ? lock.target.slice('user:'.length) : lock.target;
+  if (subject === identity.subject) return true;
+  if (identity.delegation?.root.subject === subject) return true;
+  return identity.chain.some((actor) => actor.subject === subject);
 }
 
 /** The error a locked-out client hears (new session refused, or live session ended). */
@@ -90,7 +102,12 @@ export class LockService {
   async create(input: CreateLockInput, actor: Identity): Promise<LockView> {
     if (input.target.trim() === '') {
       throw new AirlockError('ERR_BAD_REQUEST', 'lock without target', {
-        userMessage: 'a lock needs --identity SUBJECT or --connection NAME',
+        userMessage: 'a lock needs --identity SUBJECT, --identity group:NAME or --connection NAME',
+      });
+    }
+    if (input.targetKind === 'identity' && /^(group|user):\s*$/.test(input.target)) {
+      throw new AirlockError('ERR_BAD_REQUEST', `lock target ${input.target}`, {
+        userMessage: `lock target "${input.target}" names no one: use group:NAME, user:SUBJECT or SUBJECT`,
       });
     }
     if (input.reason.trim() === '') {

@@ -95,6 +95,42 @@ describe('OidcVerifier against two real OIDC providers', () => {
     assert.deepEqual(identity.groups, ['dba', 'ops']);
   });
 
+  test('a nested act chain deeper than maxDelegationDepth is refused with a clear message', async () => {
+    // sub alice, acted for by a → b → c: a chain of depth 3 (alice, a, b) behind the current actor c.
+    const act = { sub: 'c', act: { sub: 'b', act: { sub: 'a' } } };
+    const token = await corpIdp.token('agent-a', { claims: { sub: 'alice', act } });
+    let depth = 2;
+    const v = new OidcVerifier({
+      issuers: [corp],
+      clock: new ManualClock(Date.now()),
+      maxDelegationDepth: () => depth,
+    });
+    const err = await rejection(v.verify(token));
+    assert.equal(err.code, 'ERR_DELEGATION_DENIED');
+    assert.match(
+      err.userMessage ?? '',
+      /act claim makes a delegation chain of depth 3 \(corp:alice → corp:a → corp:b → corp:c\); identity\.maxDelegationDepth is 2/,
+    );
+    // The limit is read at every use (a config reload changes it), cached tokens included.
+    depth = 3;
+    const identity = await v.verify(token);
+    assert.equal(identity.subject, 'corp:c');
+    assert.deepEqual(
+      identity.chain.map((a) => a.subject),
+      ['corp:alice', 'corp:a', 'corp:b'],
+    );
+    depth = 2;
+    assert.equal((await rejection(v.verify(token))).code, 'ERR_DELEGATION_DENIED');
+  });
+
+  test('without a configured limit the default depth (3) applies', async () => {
+    const four = { sub: 'd', act: { sub: 'c', act: { sub: 'b', act: { sub: 'a' } } } };
+    const deep = await corpIdp.token('agent-a', { claims: { sub: 'alice', act: four } });
+    assert.equal((await rejection(verifier().verify(deep))).code, 'ERR_DELEGATION_DENIED');
+    const ok = await corpIdp.token('agent-a', { claims: { sub: 'alice', act: four.act } });
+    assert.equal((await verifier().verify(ok)).chain.length, 3);
+  });
+
   test('an invalid kindClaim value falls back to the client_credentials rule', async () => {
     const token = await ciIdp.token('pipeline', { claims: { airlock_kind: 'robot' } });
     assert.equal((await verifier().verify(token)).kind, 'service');

@@ -17,6 +17,7 @@ import type { Clock } from '../core/clock.js';
 import type { OidcIssuer } from '../core/config.js';
 import { AirlockError } from '../core/errors.js';
 import type { Actor, Identity, IdentityKind } from '../core/identity.js';
+import { DEFAULT_MAX_DELEGATION_DEPTH } from './exchange.js';
 
 /** What an OidcVerifier needs. */
 export interface OidcVerifierOptions {
@@ -28,6 +29,11 @@ export interface OidcVerifierOptions {
   readonly cacheTtlMs?: number;
   /** Most verified tokens kept; the oldest go first. */
   readonly cacheSize?: number;
+  /**
+   * `identity.maxDelegationDepth` of the running config, read at every use so a reload applies to
+   * cached tokens too (default 3): a nested `act` chain longer than this is refused.
+   */
+  readonly maxDelegationDepth?: () => number;
 }
 
 /** Accepted lateness of `exp`/`nbf`, for clock skew between the IdP and Airlock. */
@@ -61,6 +67,7 @@ export class OidcVerifier {
   readonly #fetch: typeof fetch;
   readonly #cacheTtlMs: number;
   readonly #cacheSize: number;
+  readonly #maxDepth: () => number;
   /** Per issuer name: the key set, once discovery succeeded (a failed attempt is dropped, so it is retried). */
   readonly #keySets = new Map<string, Promise<JWTVerifyGetKey>>();
   readonly #verified = new Map<string, CachedIdentity>();
@@ -71,6 +78,7 @@ export class OidcVerifier {
     this.#fetch = options.fetch ?? fetch;
     this.#cacheTtlMs = options.cacheTtlMs ?? 30_000;
     this.#cacheSize = options.cacheSize ?? 5_000;
+    this.#maxDepth = options.maxDelegationDepth ?? (() => DEFAULT_MAX_DELEGATION_DEPTH);
   }
 
   /** See the module function `looksLikeJwt`. */
@@ -86,7 +94,7 @@ export class OidcVerifier {
     const nowMs = this.#clock.nowMs();
     const cached = this.#verified.get(token);
     if (cached !== undefined) {
-      if (nowMs < cached.untilMs) return cached.identity;
+      if (nowMs < cached.untilMs) return this.#withinDepth(cached.identity);
       this.#verified.delete(token);
     }
     const issuer = this.#issuerOf(token);
@@ -105,7 +113,20 @@ export class OidcVerifier {
     }
     const identity = identityFromClaims(issuer, claims);
     this.#remember(token, identity, nowMs);
-    return identity;
+    return this.#withinDepth(identity);
+  }
+
+  /**
+   * The identity, unless its `act` chain is deeper than `identity.maxDelegationDepth`: the same
+   * limit Airlock's own token exchange applies, so an IdP cannot mint chains Airlock would refuse.
+   * Depth counts the actors behind the current one (the `sub` and every earlier `act`).
+   */
+  #withinDepth(identity: Identity): Identity {
+    const max = this.#maxDepth();
+    if (identity.chain.length <= max) return identity;
+    const path = [...identity.chain.map((actor) => actor.subject), identity.subject].join(' → ');
+    const userMessage = `the token's act claim makes a delegation chain of depth ${identity.chain.length} (${path}); identity.maxDelegationDepth is ${max}`;
+    throw new AirlockError('ERR_DELEGATION_DENIED', userMessage, { userMessage });
   }
 
   /** The configured issuer named by the token's (not yet verified) `iss`. */

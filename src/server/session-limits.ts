@@ -4,13 +4,14 @@
  * interval sweeps every live session of the server (no timer per session or per message); the
  * sweep reads the live connection catalog, so a config reload changes limits at once.
  * `identityLifecycle` composes what the gate asks at session open: delegation, locks, and
- * `limits.maxSessionsPerIdentity`.
+ * `limits.maxSessionsPerIdentity` (counted per root identity: a person and all their delegates).
  */
 import type { Clock } from '../core/clock.js';
 import type { Connection } from '../core/connection.js';
 import { AirlockError } from '../core/errors.js';
 import type { ConnectionCatalog, Gate, IdentityLifecycle } from '../core/gate.js';
 import type { Identity } from '../core/identity.js';
+import type { Session } from '../core/session.js';
 import { accessPrincipal, narrowAccess } from '../identity/delegation.js';
 import type { LockService } from '../identity/locks.js';
 
@@ -107,16 +108,26 @@ export function formatMs(ms: number): string {
   return out || '0s';
 }
 
-/** Live sessions of `identity` (same subject and issuer) on `connection`. */
-export function sessionsOf(gate: Gate, identity: Identity, connection: string): number {
+/** Who a session counts against: the root of its chain (the person or service accountable), by subject and issuer. */
+function rootKey(identity: Identity): string {
+  const root = accessPrincipal(identity);
+  return `${root.issuer}\u0000${root.subject}`;
+}
+
+/**
+ * Live sessions on `connection` that count against the same root identity as `identity`: the
+ * root's own and every delegate's, at any depth. Counting per root rather than per subject keeps
+ * `limits.maxSessionsPerIdentity` from being multiplied by minting delegates.
+ */
+export function sessionsOf(
+  gate: { liveSessions(): Iterable<{ readonly session: Session }> },
+  identity: Identity,
+  connection: string,
+): number {
+  const key = rootKey(identity);
   let count = 0;
   for (const { session } of gate.liveSessions()) {
-    if (
-      session.connection.name === connection &&
-      session.identity.subject === identity.subject &&
-      session.identity.issuer === identity.issuer
-    )
-      count++;
+    if (session.connection.name === connection && rootKey(session.identity) === key) count++;
   }
   return count;
 }
@@ -133,7 +144,9 @@ export function identityLifecycle(deps: {
       await deps.locks.check(identity, connection.name);
       const max = connection.limits?.maxSessionsPerIdentity;
       if (max !== undefined && sessionsOf(deps.gate(), identity, connection.name) >= max) {
-        const userMessage = `"${identity.subject}" already has ${max} open sessions on "${connection.name}" (limits.maxSessionsPerIdentity)`;
+        const root = accessPrincipal(identity).subject;
+        const who = root === identity.subject ? `"${root}"` : `"${root}" (root of "${identity.subject}")`;
+        const userMessage = `${who} already has ${max} open sessions on "${connection.name}", delegates included (limits.maxSessionsPerIdentity)`;
         throw new AirlockError('ERR_SESSION_LIMIT', userMessage, { userMessage });
       }
     },

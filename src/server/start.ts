@@ -143,7 +143,11 @@ export async function startServer(
   let current = config;
   let catalog = new Map<string, Connection>(current.connections.map((c) => [c.name, c]));
   const tokens = new TokenService({ db: store.db, clock, audit: journal });
-  const oidc = new OidcVerifier({ issuers: config.identity.oidc, clock });
+  const oidc = new OidcVerifier({
+    issuers: config.identity.oidc,
+    clock,
+    maxDelegationDepth: () => current.identity.maxDelegationDepth ?? DEFAULT_MAX_DELEGATION_DEPTH,
+  });
   const authenticator = createAuthenticator(tokens, oidc);
   const engine = new PolicyEngine({ connections: current.connections });
   for (const warning of engine.warnings) log.warn({ warning }, 'policy warning');

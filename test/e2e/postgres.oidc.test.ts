@@ -28,6 +28,7 @@ describe('OIDC identities through Airlock', () => {
     });
     h = await startAirlock({
       extraYaml: `identity:
+  maxDelegationDepth: 2
   oidc:
     - { name: corp, issuer: ${corp.issuer}, audience: airlock, groupsClaim: groups, subjectClaim: sub, kind: human }
     - { name: partner, issuer: ${partner.issuer}, audience: airlock, groupsClaim: roles, kind: service }`,
@@ -84,6 +85,43 @@ describe('OIDC identities through Airlock', () => {
       new pg.Client({ connectionString: h.url(tampered) }).connect(),
       (err: { code?: string }) => err.code === '28P01',
     );
+  });
+
+  test('a nested act chain deeper than identity.maxDelegationDepth is refused in the client protocol', async () => {
+    // sub alice; c acts now, for b, for a: a chain of depth 3 (alice, a, b) against a limit of 2.
+    const deep = await corp.token('planner', {
+      claims: { sub: 'alice', groups: ['agents'], act: { sub: 'c', act: { sub: 'b', act: { sub: 'a' } } } },
+    });
+    const db = new pg.Client({ connectionString: h.url(deep) });
+    await assert.rejects(
+      db.connect(),
+      (err: { code?: string; message: string }) =>
+        err.code === '42501' &&
+        err.message ===
+          "the token's act claim makes a delegation chain of depth 3 (corp:alice → corp:a → corp:b → corp:c); identity.maxDelegationDepth is 2",
+    );
+    // The API refuses it the same way (problem+json, 403).
+    const api = h.server.addresses.api;
+    const me = await fetch(`http://${api.host}:${api.port}/api/v1/whoami`, {
+      headers: { authorization: `Bearer ${deep}` },
+    });
+    assert.equal(me.status, 403);
+    const problem = (await me.json()) as { code: string; title: string };
+    assert.equal(problem.code, 'ERR_DELEGATION_DENIED');
+    assert.match(problem.title, /maxDelegationDepth is 2/);
+    // At the limit the chain works, and the session names it.
+    const ok = await corp.token('planner', {
+      claims: { sub: 'alice', groups: ['agents'], act: { sub: 'b', act: { sub: 'a' } } },
+    });
+    const fine = new pg.Client({ connectionString: h.url(ok) });
+    await fine.connect();
+    assert.equal((await fine.query('select 1 as one')).rows[0].one, 1);
+    await fine.end();
+    await h.server.flushAudit();
+    const refused = JSON.parse(
+      (await h.cli(['audit', 'search', '--type', 'session.start', '--json'])).stdout,
+    ) as { outcome: string; error?: { code: string } }[];
+    assert.ok(refused.some((e) => e.outcome === 'failure' && e.error?.code === 'ERR_DELEGATION_DENIED'));
   });
 
   test('a JWT works as the API bearer with roles from its groups', async () => {

@@ -35,7 +35,11 @@ export const lockRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
           additionalProperties: false,
           properties: {
             targetKind: { type: 'string', enum: ['identity', 'connection'] },
-            target: { type: 'string' },
+            target: {
+              type: 'string',
+              description:
+                'identity: SUBJECT or user:SUBJECT (its delegates too), or group:NAME (members and their delegates); connection: its name',
+            },
             reason: { type: 'string' },
             ttl: { type: 'string', description: 'duration such as 1h; absent: until unlocked' },
           },

@@ -1,10 +1,11 @@
 /**
- * @module `airlock audit search|verify`.
+ * @module `airlock audit search|verify`. The table names each event's identity by its whole chain.
  */
 import type { Command } from 'commander';
 import { parseTimeBound } from '../../admin/time.js';
 import type { AuditRecord } from '../../audit/events.js';
 import { systemClock } from '../../core/clock.js';
+import type { IdentityRef } from '../../core/identity.js';
 import { withAdmin } from '../context.js';
 import { printJson, printTable, say } from '../io.js';
 import { type CommandContext, globals } from './context.js';
@@ -81,10 +82,18 @@ function summary(record: AuditRecord): string {
   }
 }
 
-function subjectOf(record: AuditRecord): string | undefined {
-  if ('identity' in record) return record.identity?.subject;
-  if ('actor' in record) return record.actor.subject;
-  return undefined;
+/**
+ * Who acted, as the whole delegation chain, root first (`alice → planner-agent → sql-subagent`):
+ * the last link alone would hide the person accountable for a subagent's statement.
+ */
+export function chainLabel(ref: { readonly subject: string; readonly chain?: IdentityRef['chain'] }): string {
+  // Records written before chains existed have none: they name the subject alone.
+  return [...(ref.chain ?? []).map((actor) => actor.subject), ref.subject].join(' → ');
+}
+
+function whoOf(record: AuditRecord): string | undefined {
+  const ref = 'identity' in record ? record.identity : 'actor' in record ? record.actor : undefined;
+  return ref ? chainLabel(ref) : undefined;
 }
 
 /** Registers the audit commands. */
@@ -124,7 +133,7 @@ export function auditCommands(program: Command, { io, state }: CommandContext): 
         { header: 'TIME', value: (e) => e.time },
         { header: 'NODE#SEQ', value: (e) => `${e.node}#${e.seq}` },
         { header: 'TYPE', value: (e) => e.type },
-        { header: 'IDENTITY', value: subjectOf },
+        { header: 'IDENTITY', value: whoOf },
         { header: 'CONNECTION', value: (e) => ('connection' in e ? e.connection : undefined) },
         { header: 'WHAT', value: summary },
       ]);

@@ -1,7 +1,8 @@
 /**
  * @module `airlock lock --identity S | --connection C [--ttl 1h] --reason R`, `airlock lock list`,
  * `airlock unlock ID`: cut access off now. New sessions are refused and live ones end within a
- * second on every server.
+ * second on every server. `--identity` takes a subject (`alice`, `user:alice`: their delegates too)
+ * or `group:NAME` (every member, and every delegate whose root is a member).
  */
 import type { Command } from 'commander';
 import { AirlockError } from '../../core/errors.js';
@@ -31,7 +32,10 @@ export function lockCommands(program: Command, { io }: CommandContext): void {
     .description(
       'lock an identity or a connection: refuse new sessions, end live ones; prints the lock id last',
     )
-    .option('--identity <subject>', 'an identity (token name or ISSUER:SUBJECT); its delegates too')
+    .option(
+      '--identity <subject>',
+      'an identity (token name, ISSUER:SUBJECT or user:SUBJECT; its delegates too) or group:NAME (its members and their delegates)',
+    )
     .option('--connection <name>', 'a connection')
     .option('--ttl <duration>', 'how long (default: until unlocked)')
     .option('--reason <text>', 'why (shown to the locked-out client and in the audit trail)')
@@ -43,7 +47,8 @@ export function lockCommands(program: Command, { io }: CommandContext): void {
       ) => {
         if ((opts.identity === undefined) === (opts.connection === undefined)) {
           throw new AirlockError('ERR_BAD_REQUEST', 'lock target', {
-            userMessage: 'airlock lock needs exactly one of --identity SUBJECT or --connection NAME',
+            userMessage:
+              'airlock lock needs exactly one of --identity SUBJECT, --identity group:NAME or --connection NAME',
           });
         }
         if (!opts.reason) {

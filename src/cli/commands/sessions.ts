@@ -7,6 +7,7 @@ import { parseTimeBound } from '../../admin/time.js';
 import { systemClock } from '../../core/clock.js';
 import { withAdmin } from '../context.js';
 import { type CliIo, type Column, printJson, printTable, say } from '../io.js';
+import { chainLabel } from './audit.js';
 import { type CommandContext, globals } from './context.js';
 import { parseLimit } from './limits.js';
 
@@ -46,7 +47,7 @@ export function sessionCommands(program: Command, { io }: CommandContext): void 
       if (opts.json) return printJson(io, list);
       printTable(io, list, [
         { header: 'ID', value: (s) => s.id },
-        { header: 'IDENTITY', value: (s) => s.subject },
+        { header: 'IDENTITY', value: (s) => (s.identity ? chainLabel(s.identity) : s.subject) },
         { header: 'CONNECTION', value: (s) => s.connection },
         { header: 'CLIENT', value: (s) => s.clientAddress },
         { header: 'STARTED', value: (s) => s.startedAt },
