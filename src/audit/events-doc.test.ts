@@ -241,6 +241,28 @@ const eventFields = {
     sessions: true,
     nodes: true,
   },
+  'export.dead-letter': {
+    type: true,
+    actor: true,
+    sink: true,
+    sourceNode: true,
+    fromSeq: true,
+    toSeq: true,
+    events: true,
+    status: true,
+    attempts: true,
+    error: true,
+    file: true,
+  },
+  'retention.recordings': {
+    type: true,
+    actor: true,
+    cutoff: true,
+    period: true,
+    deleted: true,
+    bytes: true,
+    failed: true,
+  },
 } satisfies { readonly [K in AuditEventType]: KeySet<EventOf<K>> };
 
 /** Shapes that events nest, and the envelope, each documented in its own `###` section. */
@@ -269,6 +291,7 @@ const shapeFields = {
     throughSeq: true,
     heldBy: true,
     problem: true,
+    stoppedAt: true,
   } satisfies KeySet<RetentionNodeResult>,
 };
 

@@ -336,6 +336,8 @@ export interface RetentionNodeResult {
   readonly heldBy?: string;
   /** Why deleting stopped early for this node (a chain that does not verify is never deleted over). */
   readonly problem?: string;
+  /** The seq of the first stored event that did not verify (edited, relinked, missing): deleting stopped before it. */
+  readonly stoppedAt?: number;
 }
 
 /** The retention job deleted audit events older than `retention.audit` (src/retention/). */
@@ -352,6 +354,46 @@ export interface RetentionRunEvent {
   /** `sessions` rows deleted with them. */
   readonly sessions: number;
   readonly nodes: readonly RetentionNodeResult[];
+}
+
+/** The retention job deleted session recordings older than `retention.recordings` (src/retention/). */
+export interface RetentionRecordingsEvent {
+  readonly type: 'retention.recordings';
+  /** The server that ran the job: subject `airlock`, kind `service`, issuer `local`. */
+  readonly actor: IdentityRef;
+  /** ISO-8601: recordings last written before this were due. */
+  readonly cutoff: string;
+  /** The configured period, as written (`90d`). */
+  readonly period: string;
+  /** Recordings (one per session) deleted. */
+  readonly deleted: number;
+  /** Their size in bytes. */
+  readonly bytes: number;
+  /** Recordings that were due but could not be deleted (tried again at the next run). */
+  readonly failed: number;
+}
+
+/**
+ * A webhook export sink's receiver refused a batch for good (a permanent 4xx, `deadLetterAfter`
+ * times): the batch was parked in the sink's dead-letter file and delivery went on after it.
+ */
+export interface ExportDeadLetterEvent {
+  readonly type: 'export.dead-letter';
+  /** The server itself: subject `airlock`, kind `service`, issuer `local`. */
+  readonly actor: IdentityRef;
+  readonly sink: string;
+  /** The node whose chain the parked events belong to (the envelope's `node` is the writer), and their seq range. */
+  readonly sourceNode: string;
+  readonly fromSeq: number;
+  readonly toSeq: number;
+  readonly events: number;
+  /** The receiver's last HTTP status. */
+  readonly status: number;
+  /** Attempts at the batch before it was parked. */
+  readonly attempts: number;
+  readonly error: AuditError;
+  /** Absolute path of the dead-letter file holding the parked records. */
+  readonly file: string;
 }
 
 /** Every event body. */
@@ -378,7 +420,9 @@ export type AuditEventBody =
   | CertificationRecordedEvent
   | BreakGlassEvent
   | ConfigReloadEvent
-  | RetentionRunEvent;
+  | RetentionRunEvent
+  | ExportDeadLetterEvent
+  | RetentionRecordingsEvent;
 
 /** Every event type name. */
 export type AuditEventType = AuditEventBody['type'];

@@ -34,7 +34,24 @@ describe('audit.export', () => {
         url: 'https://siem.example/ingest',
         secret: { env: 'HOOK_SECRET' },
         timeoutMs: 10_000,
+        deadLetterAfter: 10,
       },
+    ]);
+  });
+
+  test('deadLetterAfter: attempts at a permanently refused batch, 1 to 1000', () => {
+    const { config, problems } = parse(`audit:
+  export:
+    - { name: a, type: webhook, url: https://siem.example/, secret: { env: HOOK_SECRET }, deadLetterAfter: 3 }`);
+    assert.deepEqual(problems, []);
+    assert.equal(config?.audit?.export[0]?.type === 'webhook' && config.audit.export[0].deadLetterAfter, 3);
+    const bad = parse(`audit:
+  export:
+    - { name: a, type: webhook, url: https://siem.example/, secret: { env: HOOK_SECRET }, deadLetterAfter: 0 }
+    - { name: b, type: jsonl, path: ./x, deadLetterAfter: 2 }`);
+    assert.deepEqual(bad.problems, [
+      'audit.export[0].deadLetterAfter: expected an integer from 1 to 1000 (attempts before a refused batch is dead-lettered), received 0',
+      'unknown key "deadLetterAfter" in audit.export[1]; known keys: name, type, batchSize, flushInterval, path, rotate',
     ]);
   });
 

@@ -19,11 +19,14 @@ const DURATION = 'a duration such as 500ms, 1s or 1m';
 const SINK_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 const COMMON_KEYS = ['name', 'type', 'batchSize', 'flushInterval'] as const;
 const JSONL_KEYS = [...COMMON_KEYS, 'path', 'rotate'] as const;
-const WEBHOOK_KEYS = [...COMMON_KEYS, 'url', 'secret', 'timeout'] as const;
+const WEBHOOK_KEYS = [...COMMON_KEYS, 'url', 'secret', 'timeout', 'deadLetterAfter'] as const;
 const DEFAULT_BATCH = 100;
 const MAX_BATCH = 10_000;
 const DEFAULT_FLUSH_MS = 1000;
 const DEFAULT_TIMEOUT_MS = 10_000;
+/** With the default backoff, 10 attempts span about two minutes: a receiver being redeployed recovers first. */
+const DEFAULT_DEAD_LETTER_AFTER = 10;
+const MAX_DEAD_LETTER_AFTER = 1000;
 
 /** The `audit:` block; absent means no export. */
 export function readAudit(
@@ -100,8 +103,9 @@ function readSink(
   const timeoutMs =
     optionalDuration(findings, value.timeout, `${where}.timeout`, DURATION, { bareMs: true }) ??
     DEFAULT_TIMEOUT_MS;
+  const deadLetterAfter = readDeadLetterAfter(findings, value.deadLetterAfter, `${where}.deadLetterAfter`);
   if (findings.problems.length > before || !name || !url || !secret) return undefined;
-  return { name, type, batchSize, flushIntervalMs, url, secret, timeoutMs };
+  return { name, type, batchSize, flushIntervalMs, url, secret, timeoutMs, deadLetterAfter };
 }
 
 function readBatchSize(findings: Findings, value: unknown, path: string): number {
@@ -109,6 +113,18 @@ function readBatchSize(findings: Findings, value: unknown, path: string): number
   if (typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= MAX_BATCH) return value;
   findings.expected(path, `an integer from 1 to ${MAX_BATCH}`, value);
   return DEFAULT_BATCH;
+}
+
+function readDeadLetterAfter(findings: Findings, value: unknown, path: string): number {
+  if (value === undefined) return DEFAULT_DEAD_LETTER_AFTER;
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= MAX_DEAD_LETTER_AFTER)
+    return value;
+  findings.expected(
+    path,
+    `an integer from 1 to ${MAX_DEAD_LETTER_AFTER} (attempts before a refused batch is dead-lettered)`,
+    value,
+  );
+  return DEFAULT_DEAD_LETTER_AFTER;
 }
 
 function readRotate(

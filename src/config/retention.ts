@@ -1,7 +1,6 @@
 /**
- * @module Reads `retention:`: how long audit events (and, once they exist, session recordings) are
- * kept. The audit period is enforced by src/retention/; `recordings` is accepted and validated now
- * so configs written for it keep working, and takes effect when recordings are built.
+ * @module Reads `retention:`: how long audit events and database session recordings
+ * (src/recordings/) are kept. Both periods are enforced by src/retention/, recordings first.
  */
 import type { RetentionPeriod } from '../core/config.js';
 import { parseDuration } from '../identity/duration.js';

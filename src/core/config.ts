@@ -65,6 +65,8 @@ export interface WebhookExportSink extends ExportSinkBase {
   readonly secret: SecretRef;
   /** Longest one POST may take, in ms. */
   readonly timeoutMs: number;
+  /** Attempts at a batch the receiver refuses for good (permanent 4xx) before it is dead-lettered; default 10. */
+  readonly deadLetterAfter?: number;
 }
 
 /** One `audit.export` entry. */

@@ -5,11 +5,18 @@
  * its lag (`airlock_audit_export_lag{sink}`), never a client's wait.
  */
 import type { Kysely } from 'kysely';
+import type { AuditLog } from '../audit/events.js';
 import type { Clock } from '../core/clock.js';
 import type { ExportSink } from '../core/config.js';
-import type { AirlockError } from '../core/errors.js';
+import { type AirlockError, toAirlockError } from '../core/errors.js';
 import type { Database } from '../store/schema.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
+import {
+  DEFAULT_DEAD_LETTER_AFTER,
+  type DeadLetterEntry,
+  deadLetterPath,
+  EXPORT_ACTOR,
+} from './dead-letter.js';
 import { JsonlSink } from './jsonl-sink.js';
 import type { ExportBatch, SinkWriter } from './sink.js';
 import { SinkLoop } from './sink-loop.js';
@@ -29,6 +36,15 @@ export interface AuditExporterOptions {
   readonly onDelivered?: (sink: string, batch: ExportBatch) => void;
   /** Injectable for tests; defaults to the global fetch. */
   readonly fetch?: typeof fetch;
+  /**
+   * Folder of the webhook sinks' dead-letter files (`<sink>.jsonl`; the server uses
+   * `<stateDir>/export-dead-letter`). Absent: a permanently refused batch is retried forever.
+   */
+  readonly deadLetterDir?: string;
+  /** Where `export.dead-letter` events go (the server's journal). */
+  readonly audit?: AuditLog;
+  /** Told after a batch was parked (the server logs it at error level). */
+  readonly onDeadLetter?: (sink: string, entry: DeadLetterEntry) => void;
 }
 
 /** Builds the writer for one configured sink. */
@@ -64,6 +80,14 @@ export class AuditExporter {
           backoff: new Backoff(options.backoff),
           onError: (err, wait) => options.onError?.(sink.name, err, wait),
           onDelivered: (batch) => options.onDelivered?.(sink.name, batch),
+          // A local JSONL file has no receiver to refuse anything: its failures are all retried.
+          ...(sink.type === 'webhook' && options.deadLetterDir !== undefined
+            ? {
+                deadLetterFile: deadLetterPath(options.deadLetterDir, sink.name),
+                deadLetterAfter: sink.deadLetterAfter ?? DEFAULT_DEAD_LETTER_AFTER,
+                onDeadLetter: (entry: DeadLetterEntry) => this.#parked(options, sink.name, entry),
+              }
+            : {}),
         }),
       );
     }
@@ -73,6 +97,36 @@ export class AuditExporter {
   start(): void {
     if (this.#running.length > 0 || this.#abort.signal.aborted) return;
     this.#running = [...this.#loops.values()].map((loop) => loop.run(this.#abort.signal));
+  }
+
+  /** Events parked in dead-letter files since start, per sink name. */
+  deadLettered(): Map<string, number> {
+    return new Map([...this.#loops].map(([name, loop]) => [name, loop.deadLettered]));
+  }
+
+  /**
+   * Records a parked batch in the audit trail. The file and the moved cursor already hold it; a
+   * journal that cannot be written is reported, not retried (the batch must not be parked twice).
+   */
+  #parked(options: AuditExporterOptions, sink: string, entry: DeadLetterEntry): void {
+    try {
+      options.audit?.append({
+        type: 'export.dead-letter',
+        actor: EXPORT_ACTOR,
+        sink,
+        sourceNode: entry.node,
+        fromSeq: entry.fromSeq,
+        toSeq: entry.toSeq,
+        events: entry.events,
+        status: entry.status,
+        attempts: entry.attempts,
+        error: { code: 'ERR_DELIVERY_FAILED', message: entry.error },
+        file: entry.file,
+      });
+    } catch (err) {
+      options.onError?.(sink, toAirlockError(err, 'ERR_AUDIT_UNAVAILABLE'), 0);
+    }
+    options.onDeadLetter?.(sink, entry);
   }
 
   /** Events not yet delivered, per sink name (as of each sink's last pass). */

@@ -79,7 +79,9 @@ export async function postSigned(request: SignedPostRequest): Promise<number> {
   // Release the connection without reading what the receiver sent.
   await response.body?.cancel().catch(() => undefined);
   if (response.status < 200 || response.status > 299) {
-    throw new AirlockError('ERR_DELIVERY_FAILED', `POST to ${origin} answered HTTP ${response.status}`);
+    throw new AirlockError('ERR_DELIVERY_FAILED', `POST to ${origin} answered HTTP ${response.status}`, {
+      cause: { status: response.status },
+    });
   }
   return response.status;
 }
@@ -109,6 +111,12 @@ export async function postSignedWithRetry(
       await sleep(backoff.next(), request.signal);
     }
   }
+}
+
+/** The HTTP status a receiver answered, when `err` is `postSigned`'s non-2xx failure. */
+export function answeredStatus(err: unknown): number | undefined {
+  const status = (err as { cause?: { status?: unknown } } | undefined)?.cause?.status;
+  return typeof status === 'number' ? status : undefined;
 }
 
 function originOf(url: string): string {

@@ -4,6 +4,11 @@
  * cursor only once the sink has accepted it: at least once, in seq order per node, nothing skipped.
  * A failure leaves the cursor where it was and waits with exponential backoff (capped), so a sink
  * that is down for hours gets everything, in order, once it is back.
+ *
+ * One exception keeps a sink from stalling forever: a receiver that refuses the same batch for
+ * good (a permanent 4xx, dead-letter.ts) `deadLetterAfter` times gets it parked in the sink's
+ * dead-letter file, and the cursor moves past it. A 413 first halves the batch (and the batches
+ * after it, growing back after each success) until it fits; only a single event too large is parked.
  */
 import type { Kysely } from 'kysely';
 import type { Clock } from '../core/clock.js';
@@ -11,6 +16,13 @@ import { type AirlockError, toAirlockError } from '../core/errors.js';
 import type { Database } from '../store/schema.js';
 import { type Backoff, sleep } from './backoff.js';
 import { advanceCursor, lagOf, nodeExtents, readCursors, readEventsAfter } from './cursors.js';
+import {
+  appendDeadLetters,
+  DEFAULT_DEAD_LETTER_AFTER,
+  type DeadLetterEntry,
+  isPermanentStatus,
+} from './dead-letter.js';
+import { answeredStatus } from './signed-post.js';
 import type { ExportBatch, SinkWriter } from './sink.js';
 
 /** Most record bytes one batch carries, whatever `batchSize` allows (bounded memory and bodies). */
@@ -27,6 +39,25 @@ export interface SinkLoopOptions {
   readonly backoff: Backoff;
   readonly onError?: (err: AirlockError, retryInMs: number) => void;
   readonly onDelivered?: (batch: ExportBatch) => void;
+  /**
+   * Where permanently refused batches are parked; absent: they are retried forever (the cursor
+   * never skips an event that is not written somewhere).
+   */
+  readonly deadLetterFile?: string;
+  /** Attempts at one permanently refused batch before it is parked. Default 10. */
+  readonly deadLetterAfter?: number;
+  /** Told after a batch was parked and the cursor moved past it. */
+  readonly onDeadLetter?: (entry: DeadLetterEntry) => void;
+}
+
+/** Permanent refusals of the batch at the head of one node's backlog. */
+interface Refusals {
+  /**
+   * Seq of the refused batch's first event: a batch that grew meanwhile (more events arrived)
+   * is still the same refusal, while one after a parked or delivered batch starts a new count.
+   */
+  readonly first: number;
+  attempts: number;
 }
 
 /** Delivers one sink's backlog and follows new events until stopped. */
@@ -37,6 +68,10 @@ export class SinkLoop {
   #turn = 0;
   #lag = 0;
   #delivered = 0;
+  #deadLettered = 0;
+  /** Per node: the batch size after a 413 (halved per 413, doubled back per success). */
+  readonly #limits = new Map<string, number>();
+  readonly #refusals = new Map<string, Refusals>();
 
   constructor(options: SinkLoopOptions) {
     this.#o = options;
@@ -50,6 +85,11 @@ export class SinkLoop {
   /** Events delivered since start (duplicates after a lost cursor update included). */
   get delivered(): number {
     return this.#delivered;
+  }
+
+  /** Events parked in the dead-letter file since start. */
+  get deadLettered(): number {
+    return this.#deadLettered;
   }
 
   /** Runs until `signal` aborts; never rejects. */
@@ -86,17 +126,84 @@ export class SinkLoop {
     if (pending.length === 0) return false;
     const extent = pending[this.#turn++ % pending.length]!;
     const after = cursors.get(extent.node) ?? 0;
-    const events = await readEventsAfter(db, extent.node, after, this.#o.batchSize, MAX_BATCH_BYTES);
+    const limit = this.#limits.get(extent.node) ?? this.#o.batchSize;
+    const events = await readEventsAfter(db, extent.node, after, limit, MAX_BATCH_BYTES);
     const last = events[events.length - 1];
     // The anchor is ahead but no row follows the cursor: the store was edited; verify names it.
     if (!last) return false;
     const batch: ExportBatch = { node: extent.node, events };
-    await this.#o.writer.deliver(batch, signal);
+    try {
+      await this.#o.writer.deliver(batch, signal);
+    } catch (err) {
+      if (signal.aborted) throw err;
+      const parked = await this.#refused(batch, err);
+      if (!parked) return true;
+      await this.#advance(extent.node, last.seq, events.length);
+      this.#o.onDeadLetter?.(parked);
+      return this.#lag > 0;
+    }
     this.#delivered += events.length;
-    await advanceCursor(db, name, extent.node, last.seq, this.#o.clock.now().toISOString());
-    cursors.set(extent.node, last.seq);
-    this.#lag = Math.max(0, this.#lag - events.length);
+    this.#grow(extent.node, limit);
+    await this.#advance(extent.node, last.seq, events.length);
     this.#o.onDelivered?.(batch);
     return this.#lag > 0;
+  }
+
+  async #advance(node: string, seq: number, events: number): Promise<void> {
+    const { db, name } = this.#o;
+    await advanceCursor(db, name, node, seq, this.#o.clock.now().toISOString());
+    this.#cursors?.set(node, seq);
+    this.#lag = Math.max(0, this.#lag - events);
+  }
+
+  /** After a success: a batch size cut by 413s doubles back towards `batchSize`. */
+  #grow(node: string, limit: number): void {
+    this.#refusals.delete(node);
+    if (!this.#limits.has(node)) return;
+    const next = limit * 2;
+    if (next >= this.#o.batchSize) this.#limits.delete(node);
+    else this.#limits.set(node, next);
+  }
+
+  /**
+   * Decides what a failed delivery means. Rethrows (retry with backoff) unless the refusal is
+   * permanent: a 413 on more than one event halves the batch and returns undefined (retry at
+   * once, smaller); a batch refused for good `deadLetterAfter` times is parked and described.
+   */
+  async #refused(batch: ExportBatch, err: unknown): Promise<DeadLetterEntry | undefined> {
+    const status = answeredStatus(err);
+    if (status === undefined || !isPermanentStatus(status) || this.#o.deadLetterFile === undefined) throw err;
+    const error = toAirlockError(err, 'ERR_DELIVERY_FAILED');
+    const { node, events } = batch;
+    if (status === 413 && events.length > 1) {
+      this.#limits.set(node, Math.max(1, Math.floor(events.length / 2)));
+      this.#o.onError?.(error, 0);
+      return undefined;
+    }
+    const first = events[0]!.seq;
+    const seen = this.#refusals.get(node);
+    const refusals = seen?.first === first ? seen : { first, attempts: 0 };
+    refusals.attempts++;
+    this.#refusals.set(node, refusals);
+    if (refusals.attempts < (this.#o.deadLetterAfter ?? DEFAULT_DEAD_LETTER_AFTER)) throw err;
+    const file = this.#o.deadLetterFile;
+    await appendDeadLetters(file, this.#o.name, batch, {
+      status,
+      attempts: refusals.attempts,
+      error: error.message,
+      at: this.#o.clock.now().toISOString(),
+    });
+    this.#refusals.delete(node);
+    this.#deadLettered += events.length;
+    return {
+      node,
+      fromSeq: events[0]!.seq,
+      toSeq: events[events.length - 1]!.seq,
+      events: events.length,
+      status,
+      attempts: refusals.attempts,
+      error: error.message,
+      file,
+    };
   }
 }

@@ -3,7 +3,7 @@
  * and a local HTTP receiver that checks signatures and can fail on purpose.
  */
 import { mkdirSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { AuditDrainer } from '../audit/drain.js';
@@ -70,31 +70,44 @@ export interface TestReceiver {
   readonly accepted: ReceivedBatch[];
   /** Requests answered with an error status. */
   readonly refused: number;
-  /** Answer the next `n` requests with 500. */
-  failNext(n: number): void;
-  /** Answer every request with 500 until `failNext(0)`. */
-  failAlways(): void;
+  /** Status codes of the refused requests, in order. */
+  readonly refusals: number[];
+  /** Answer the next `n` requests with `status` (default 500). */
+  failNext(n: number, status?: number): void;
+  /** Answer every request with `status` (default 500) until `failNext(0)`. */
+  failAlways(status?: number): void;
+  /** Answer 413 to any batch of more than `n` events (a body size limit); `Infinity` lifts it. */
+  limitEvents(n: number): void;
   close(): Promise<void>;
 }
 
 /** Starts a receiver that verifies `X-Airlock-Signature` with `secret`. */
 export async function startReceiver(secret: string): Promise<TestReceiver> {
   const accepted: ReceivedBatch[] = [];
-  let refused = 0;
+  const refusals: number[] = [];
   let failing = 0;
+  let failStatus = 500;
+  let maxEvents = Number.POSITIVE_INFINITY;
+  const refuse = (res: ServerResponse, status: number) => {
+    refusals.push(status);
+    res.statusCode = status;
+    res.end();
+  };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       if (failing > 0) {
         failing--;
-        refused++;
-        res.statusCode = 500;
-        res.end();
+        refuse(res, failStatus);
         return;
       }
       const raw = Buffer.concat(chunks);
       const body = JSON.parse(raw.toString()) as { schema: number; events: { node: string; seq: number }[] };
+      if (body.events.length > maxEvents) {
+        refuse(res, 413);
+        return;
+      }
       accepted.push({
         node: body.events[0]?.node ?? '',
         seqs: body.events.map((e) => e.seq),
@@ -111,13 +124,19 @@ export async function startReceiver(secret: string): Promise<TestReceiver> {
     url: `http://127.0.0.1:${port}/ingest`,
     accepted,
     get refused() {
-      return refused;
+      return refusals.length;
     },
-    failNext(n) {
+    refusals,
+    failNext(n, status = 500) {
       failing = n;
+      failStatus = status;
     },
-    failAlways() {
+    failAlways(status = 500) {
       failing = Number.POSITIVE_INFINITY;
+      failStatus = status;
+    },
+    limitEvents(n) {
+      maxEvents = n;
     },
     async close() {
       server.closeAllConnections();

@@ -114,7 +114,7 @@ describe('runAuditRetention', () => {
     assert.equal(report.nodes[0]?.events, 6);
   });
 
-  test('stops at an event that does not verify, deleting only the good prefix, and reports it', async () => {
+  test('stops at an event that does not verify, deleting the verified prefix before it, and reports it', async () => {
     const original = await store.db
       .selectFrom('audit_events')
       .select('record')
@@ -126,18 +126,63 @@ describe('runAuditRetention', () => {
       .where('seq', '=', 20)
       .execute();
     const result = await run({ chunkSize: 8 });
-    assert.equal(result.deleted, 16, 'chunks 1..8 and 9..16 went; the chunk holding #20 did not');
+    assert.equal(result.deleted, 19, 'everything due before #20 went, also within the chunk holding it');
+    const problem =
+      'event node-a#20: hash mismatch (edited); retention stopped there: nothing from it on was deleted';
+    assert.deepEqual(result.nodes, [{ node: 'node-a', deleted: 19, throughSeq: 19, stoppedAt: 20, problem }]);
+    assert.deepEqual(await seqs(), range(20, 100));
+    const checkpoint = await store.db.selectFrom('audit_checkpoints').selectAll().executeTakeFirstOrThrow();
+    assert.equal(checkpoint.seq, 19);
+    assert.equal(checkpoint.signature, signCheckpoint(key, 'node-a', 19, checkpoint.hash));
+    assert.equal(written.length, 1);
+    assert.deepEqual(written[0], {
+      type: 'retention.run',
+      actor: { subject: 'airlock', kind: 'service', groups: [], issuer: 'local', chain: [] },
+      cutoff: result.cutoff,
+      period: '2d',
+      deleted: 19,
+      sessions: 0,
+      nodes: [{ node: 'node-a', deleted: 19, throughSeq: 19, stoppedAt: 20, problem }],
+    });
+    const report = await verifyAudit(store.db, key);
+    assert.deepEqual(report.firstBad, {
+      node: 'node-a',
+      seq: 20,
+      reason: 'event node-a#20: hash mismatch (edited)',
+    });
+
+    const again = await run({ chunkSize: 8 });
+    assert.equal(again.deleted, 0, 'the next run stops at the same row');
+    assert.deepEqual(again.nodes, [{ node: 'node-a', deleted: 0, throughSeq: 19, stoppedAt: 20, problem }]);
+  });
+
+  test('a missing event stops it the same way, after the events before the hole', async () => {
+    await store.db.deleteFrom('audit_events').where('seq', '=', 13).execute();
+    const result = await run({ chunkSize: 10 });
     assert.deepEqual(result.nodes, [
       {
         node: 'node-a',
-        deleted: 16,
-        throughSeq: 16,
-        problem: 'event node-a#20: hash mismatch (edited); nothing from it on was deleted',
+        deleted: 12,
+        throughSeq: 12,
+        stoppedAt: 13,
+        problem: 'event node-a#13 is missing; retention stopped there: nothing from it on was deleted',
       },
     ]);
-    assert.equal(written.length, 1);
-    const report = await verifyAudit(store.db, key);
-    assert.equal(report.firstBad?.reason, 'event node-a#20: hash mismatch (edited)');
+    assert.equal((await seqs())[0], 14);
+    assert.equal((await verifyAudit(store.db, key)).firstBad?.seq, 13);
+  });
+
+  test('a tampered first event deletes nothing and moves no checkpoint', async () => {
+    await store.db
+      .updateTable('audit_events')
+      .set({ prev_hash: 'f'.repeat(64) })
+      .where('seq', '=', 1)
+      .execute();
+    const result = await run({ chunkSize: 10 });
+    assert.equal(result.deleted, 0);
+    assert.equal(result.nodes[0]?.stoppedAt, 1);
+    assert.equal(written.length, 1, 'a problem is recorded even when nothing was deleted');
+    assert.equal(await store.db.selectFrom('audit_checkpoints').selectAll().executeTakeFirst(), undefined);
   });
 
   test('deletes the sessions rows that ended before the deleted events', async () => {

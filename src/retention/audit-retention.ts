@@ -7,8 +7,9 @@
  *   sink's cursor (a sink that is down holds retention back; the run says which one, `heldBy`);
  * - the newest stored event of a node: the drainer resumes after the highest stored seq, so an
  *   emptied node would be drained again from its journal file;
- * - anything after an event that does not verify: each chunk is checked (hashes, links, columns)
- *   before it is deleted, so retention never signs a checkpoint over a tampered chain.
+ * - an event that does not verify, or anything after it: each chunk is checked (hashes, links,
+ *   columns) before it is deleted, and only its verified prefix goes, so retention never signs a
+ *   checkpoint over a tampered chain; the run reports where it stopped (`stoppedAt`, `problem`).
  *
  * Each chunk is one transaction: the rows go and the checkpoint moves together. Sessions rows of
  * the node that ended before the last deleted event go with them. One `retention.run` event
@@ -106,7 +107,11 @@ async function retainNode(
   let checkpoint: Checkpoint = row
     ? { seq: Number(row.seq), hash: row.hash }
     : { seq: 0, hash: GENESIS_HASH };
-  const result = (deleted: number, extra: { heldBy?: string; problem?: string }, sessions = 0) => ({
+  const result = (
+    deleted: number,
+    extra: { heldBy?: string; stoppedAt?: number; problem?: string },
+    sessions = 0,
+  ) => ({
     node: { node, deleted, throughSeq: checkpoint.seq, ...extra },
     sessions,
   });
@@ -145,10 +150,13 @@ async function retainNode(
   while (checkpoint.seq < upTo) {
     const end = Math.min(upTo, checkpoint.seq + chunkSize);
     const step = await deleteChunk(options, node, checkpoint, end);
-    if ('problem' in step) return result(deleted, { ...held, problem: step.problem }, await dropSessions());
     checkpoint = step.checkpoint;
     deleted += step.deleted;
-    lastDeletedTime = step.lastTime;
+    lastDeletedTime = step.lastTime ?? lastDeletedTime;
+    if (step.stop) {
+      const stopped = { ...held, stoppedAt: step.stop.seq, problem: step.stop.problem };
+      return result(deleted, stopped, await dropSessions());
+    }
   }
   return result(deleted, held, await dropSessions());
 
@@ -165,16 +173,28 @@ async function retainNode(
   }
 }
 
+/** What one chunk did; `stop` is set when a bad event ended the node's run. */
+interface ChunkResult {
+  readonly checkpoint: Checkpoint;
+  readonly deleted: number;
+  /** Time of the last deleted event (undefined when none was). */
+  readonly lastTime: string | undefined;
+  readonly stop?: { readonly seq: number; readonly problem: string };
+}
+
 /**
- * Checks and deletes the events after `from` up to `end` in one transaction, moving the
- * checkpoint to `end`. Returns the problem instead when the stored chain does not verify.
+ * Checks the events after `from` up to `end` and deletes the verified prefix in one transaction,
+ * moving the checkpoint to its last event: all of them, or those before the first event that
+ * does not verify (edited, relinked, missing), which is then reported as `stop`. The good events
+ * before a tampered one are as old and as verified as any: keeping them would only hold back the
+ * period, while the bad event and everything after it stay for `airlock audit verify` to show.
  */
 async function deleteChunk(
   options: AuditRetentionOptions,
   node: string,
   from: Checkpoint,
   end: number,
-): Promise<{ checkpoint: Checkpoint; deleted: number; lastTime: string } | { problem: string }> {
+): Promise<ChunkResult> {
   return options.db.transaction().execute(async (trx) => {
     const rows = await trx
       .selectFrom('audit_events')
@@ -186,43 +206,50 @@ async function deleteChunk(
       .execute();
     let expected = from.seq + 1;
     let prevHash = from.hash;
+    let good: (typeof rows)[number] | undefined;
+    let stop: ChunkResult['stop'];
     for (const row of rows) {
-      if (Number(row.seq) !== expected) return { problem: missing(node, expected) };
-      const why = checkStoredEvent(row, prevHash);
-      if (why) return { problem: `event ${node}#${expected}: ${why}; nothing from it on was deleted` };
+      const why = Number(row.seq) !== expected ? 'is missing' : checkStoredEvent(row, prevHash);
+      if (why) {
+        stop = stopAt(node, expected, why);
+        break;
+      }
+      good = row;
       prevHash = row.hash;
       expected++;
     }
-    const last = rows[rows.length - 1];
-    if (!last || Number(last.seq) !== end) {
-      return { problem: missing(node, expected) };
-    }
+    if (!stop && expected <= end) stop = stopAt(node, expected, 'is missing');
+    if (!good) return { checkpoint: from, deleted: 0, lastTime: undefined, ...(stop ? { stop } : {}) };
+    const through = Number(good.seq);
     const gone = await trx
       .deleteFrom('audit_events')
       .where('node', '=', node)
-      .where('seq', '<=', end)
+      .where('seq', '<=', through)
       .executeTakeFirst();
     const at = options.clock.now().toISOString();
-    const signature = signCheckpoint(options.key, node, end, last.hash);
+    const signature = signCheckpoint(options.key, node, through, good.hash);
     // Never moves back: a replica that ran at the same time and got further keeps its checkpoint.
     await trx
       .insertInto('audit_checkpoints')
-      .values({ node, seq: end, hash: last.hash, signature, updated_at: at })
+      .values({ node, seq: through, hash: good.hash, signature, updated_at: at })
       .onConflict((oc) =>
         oc
           .column('node')
-          .doUpdateSet({ seq: end, hash: last.hash, signature, updated_at: at })
-          .where('audit_checkpoints.seq', '<', end),
+          .doUpdateSet({ seq: through, hash: good.hash, signature, updated_at: at })
+          .where('audit_checkpoints.seq', '<', through),
       )
       .execute();
     return {
-      checkpoint: { seq: end, hash: last.hash },
+      checkpoint: { seq: through, hash: good.hash },
       deleted: Number(gone.numDeletedRows),
-      lastTime: last.time,
+      lastTime: good.time,
+      ...(stop ? { stop } : {}),
     };
   });
 }
 
-function missing(node: string, seq: number): string {
-  return `event ${node}#${seq} is missing; nothing from it on was deleted`;
+/** `why` is `checkStoredEvent`'s reason (`hash mismatch (edited)`) or `is missing`. */
+function stopAt(node: string, seq: number, why: string): { seq: number; problem: string } {
+  const what = why === 'is missing' ? `event ${node}#${seq} is missing` : `event ${node}#${seq}: ${why}`;
+  return { seq, problem: `${what}; retention stopped there: nothing from it on was deleted` };
 }

@@ -15,6 +15,14 @@ export interface MetricSources {
   readonly auditLag: () => number;
   /** Per audit export sink, stored events not yet delivered (src/export/). */
   readonly exportLag?: () => ReadonlyMap<string, number>;
+  /** Per webhook export sink, events parked in its dead-letter file since start (src/export/). */
+  readonly exportDeadLetters?: () => ReadonlyMap<string, number>;
+  /** Audit retention since start: events deleted, node runs stopped at a bad event (src/retention/). */
+  readonly retention?: () => {
+    readonly deleted: number;
+    readonly stopped: number;
+    readonly recordingsDeleted: number;
+  };
   /** Approver notifications by how they ended (src/notify/). */
   readonly notifications?: () => {
     readonly delivered: number;
@@ -99,6 +107,44 @@ export function createMetrics(sources: MetricSources): Metrics {
     collect() {
       this.reset();
       for (const [sink, lag] of sources.exportLag?.() ?? []) this.set({ sink }, lag);
+    },
+  });
+
+  new Counter({
+    name: 'airlock_export_dead_letter_total',
+    help: 'Audit events parked in a sink’s dead-letter file after permanent refusals (they are missing from the sink)',
+    labelNames: ['sink'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [sink, events] of sources.exportDeadLetters?.() ?? []) this.inc({ sink }, events);
+    },
+  });
+  new Counter({
+    name: 'airlock_audit_retention_deleted_total',
+    help: 'Audit events deleted by retention since start',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(sources.retention?.().deleted ?? 0);
+    },
+  });
+  new Counter({
+    name: 'airlock_recordings_deleted_total',
+    help: 'Session recordings deleted by retention since start',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(sources.retention?.().recordingsDeleted ?? 0);
+    },
+  });
+  new Counter({
+    name: 'airlock_audit_retention_stopped_total',
+    help: 'Retention runs of a node that stopped at an event that does not verify (tampering)',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(sources.retention?.().stopped ?? 0);
     },
   });
 

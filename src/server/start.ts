@@ -5,6 +5,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { LocalAdminDeps } from '../admin/local.js';
 import { createRoleResolver } from '../admin/roles.js';
@@ -28,8 +29,8 @@ import { OidcVerifier } from '../identity/oidc.js';
 import { TokenService } from '../identity/tokens.js';
 import { createNotifications } from '../notify/index.js';
 import { PolicyEngine } from '../policy/index.js';
-import type { AuditRetentionResult } from '../retention/audit-retention.js';
-import { createServerRetention } from '../retention/schedule.js';
+import { SessionRecorder } from '../recordings/recorder.js';
+import { createServerRetention, type ServerRetentionResult } from '../retention/schedule.js';
 import { createReviewUpkeep, type ReviewUpkeepResult } from '../reviews/campaigns-schedule.js';
 import { ReviewService } from '../reviews/service.js';
 import { openStore, type Store } from '../store/db.js';
@@ -61,7 +62,7 @@ export interface RunningServer {
   /** Issues a token as the local operator; returns the token. */
   createToken(input: CreateTokenInput): Promise<string>;
   /** Runs audit retention once (`clock` set ahead in tests); ERR_BAD_REQUEST without `retention.audit`. */
-  runRetention(clock?: Clock): Promise<AuditRetentionResult>;
+  runRetention(clock?: Clock): Promise<ServerRetentionResult>;
   /** Runs expiry and campaign upkeep once (`clock` set ahead in tests). */
   runReviewUpkeep(clock?: Clock): Promise<ReviewUpkeepResult>;
   /** Waits until every journaled event is in the store. */
@@ -122,6 +123,14 @@ export async function startServer(
     onError: (err) => log.error({ err }, 'audit drain failed; retrying'),
   });
   await drainer.start();
+  // Database session recordings are built from the journal (src/recordings/), so every protocol
+  // gets them; attached before orphans are closed so an interrupted recording gets its end line.
+  const recorder = new SessionRecorder({
+    dir: join(config.stateDir, 'recordings'),
+    onError: (err, session) =>
+      log.warn({ err, session }, 'session recording failed; it stops for this session'),
+  });
+  recorder.attach(journal);
   const orphans = await closeOrphanedSessions(store.db, config.node, journal, clock);
   if (orphans > 0) log.warn({ sessions: orphans }, 'closed sessions left open by an earlier run');
   // Export and retention read the store beside the data path; they start once the drainer has
@@ -134,9 +143,21 @@ export async function startServer(
     onError: (sink, err, retryInMs) => log.warn({ sink, err, retryInMs }, 'audit export failed; retrying'),
     onDelivered: (sink, b) =>
       log.debug({ sink, node: b.node, from: b.events[0]?.seq, to: b.events.at(-1)?.seq }, 'audit exported'),
+    deadLetterDir: join(config.stateDir, 'export-dead-letter'),
+    audit: journal,
+    onDeadLetter: (sink, parked) =>
+      log.error({ sink, ...parked }, 'audit export: batch refused for good, parked in the dead-letter file'),
   });
   exporter.start();
-  const retention = createServerRetention({ config, db: store.db, key: nodeKey, clock, audit: journal, log });
+  const retention = createServerRetention({
+    config,
+    db: store.db,
+    key: nodeKey,
+    clock,
+    audit: journal,
+    log,
+    recordings: { dir: recorder.dir, isOpen: (id) => recorder.isOpen(id) },
+  });
   retention.start();
 
   // Read through functions so a config reload (reload.ts) can swap them without restarts.
@@ -245,6 +266,8 @@ export async function startServer(
     journalFailures: () => journal.failures,
     auditLag: () => drainer.lag,
     exportLag: () => exporter.lag(),
+    exportDeadLetters: () => exporter.deadLettered(),
+    retention: () => retention.stats(),
     notifications: () => notifications.stats(),
   });
   const adminDeps: LocalAdminDeps = {
@@ -313,6 +336,7 @@ export async function startServer(
       await upkeep.stop();
       await exporter.stop();
       await notifications.close();
+      await recorder.close();
       await drainer.flush();
       await drainer.stop();
       journal.close();

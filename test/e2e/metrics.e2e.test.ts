@@ -69,5 +69,9 @@ describe('metrics', () => {
     assert.match(text, /^# TYPE airlock_masked_values_total counter$/m);
     assert.match(text, /^# TYPE airlock_audit_journal_lag_events gauge$/m);
     assert.match(text, /^# TYPE airlock_audit_journal_failures_total gauge$/m);
+    assert.match(text, /^# TYPE airlock_export_dead_letter_total counter$/m);
+    assert.match(text, /^airlock_audit_retention_stopped_total 0$/m);
+    assert.match(text, /^airlock_audit_retention_deleted_total 0$/m);
+    assert.match(text, /^airlock_recordings_deleted_total 0$/m);
   });
 });

@@ -79,6 +79,10 @@ function summary(record: AuditRecord): string {
       return record.outcome === 'success'
         ? `BREAK-GLASS ${record.scope} on ${record.connection} until ${record.expiresAt}, follow-up request ${record.request}: ${record.reason}`
         : `break-glass on ${record.connection} refused: ${record.error?.code}`;
+    case 'retention.recordings':
+      return `deleted ${record.deleted} session recordings older than ${record.period} (before ${record.cutoff})`;
+    case 'export.dead-letter':
+      return `sink ${record.sink}: ${record.sourceNode}#${record.fromSeq}..#${record.toSeq} dead-lettered after HTTP ${record.status} (${record.file})`;
   }
 }
 

@@ -1,0 +1,165 @@
+/**
+ * @module Writes database session recordings from the audit journal: it listens to the node's
+ * journal (every protocol's engine journals the same neutral events), so no protocol code knows
+ * about recordings. A successful `session.start` opens `<dir>/<sessionId>.jsonl` with a header
+ * line; each `command`, `command.result` and the `session.end` add one line (recording.ts); the
+ * end line closes it (for a session an earlier run left open, the end the server writes for it
+ * at start).
+ *
+ * The journal calls listeners synchronously on the statement path, so the listener only formats
+ * the line and queues it; files are appended in the background, in order per session, with many
+ * queued lines going in one write. A write failure is reported and that session's recording
+ * stops (statements are never refused for it: the audit journal is the evidence, the recording a
+ * convenience built from it).
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { appendFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { AuditRecord } from '../audit/events.js';
+import type { Journal } from '../audit/journal.js';
+import { recordingHeader, recordingLine, safeSessionId } from './recording.js';
+
+/** Options for `SessionRecorder`. */
+export interface SessionRecorderOptions {
+  /** The recordings folder (the server uses `<stateDir>/recordings`). */
+  readonly dir: string;
+  /** Told when a recording cannot be written; it is abandoned then. */
+  readonly onError?: (err: unknown, sessionId: string) => void;
+}
+
+/** One recording being written. */
+interface OpenRecording {
+  readonly path: string;
+  readonly startMs: number;
+  /** Lines not yet handed to a write. */
+  queued: string;
+  /** The write in flight, if any. */
+  writing: Promise<void> | undefined;
+  /** The end line is queued: forget the session once it is written. */
+  ended: boolean;
+  failed: boolean;
+}
+
+/** Records the sessions of one node's journal. */
+export class SessionRecorder {
+  readonly #o: SessionRecorderOptions;
+  readonly #open = new Map<string, OpenRecording>();
+  #unsubscribe: (() => void) | undefined;
+
+  constructor(options: SessionRecorderOptions) {
+    this.#o = options;
+    mkdirSync(options.dir, { recursive: true, mode: 0o700 });
+  }
+
+  /** The recordings folder. */
+  get dir(): string {
+    return this.#o.dir;
+  }
+
+  /** Starts listening to `journal`. */
+  attach(journal: Journal): void {
+    this.#unsubscribe ??= journal.subscribe((record) => this.onRecord(record));
+  }
+
+  /** True while the session's recording is open (retention leaves it alone). */
+  isOpen(sessionId: string): boolean {
+    return this.#open.has(sessionId);
+  }
+
+  /** Handles one sealed record; synchronous and cheap, never throws. */
+  onRecord(record: AuditRecord): void {
+    if (record.type === 'session.start') {
+      if (record.outcome !== 'success' || !safeSessionId(record.sessionId)) return;
+      if (this.#open.has(record.sessionId)) return;
+      const recording: OpenRecording = {
+        path: this.pathOf(record.sessionId),
+        startMs: Date.parse(record.time),
+        queued: '',
+        writing: undefined,
+        ended: false,
+        failed: false,
+      };
+      this.#open.set(record.sessionId, recording);
+      this.#queue(record.sessionId, recording, JSON.stringify(recordingHeader(record)));
+      return;
+    }
+    if (record.type !== 'command' && record.type !== 'command.result' && record.type !== 'session.end')
+      return;
+    const recording = this.#open.get(record.sessionId) ?? this.#reopen(record);
+    // A session this recorder did not see start (opened by an earlier run): not recorded.
+    if (!recording || recording.ended) return;
+    const line = recordingLine(record, recording.startMs);
+    if (!line) return;
+    if (record.type === 'session.end') recording.ended = true;
+    this.#queue(record.sessionId, recording, JSON.stringify(line));
+  }
+
+  /**
+   * The `session.end` the server writes at start for a session an earlier run left open
+   * (src/server/orphans.ts) closes that run's recording, if it is there. Its `durationMs` counts
+   * from the session's start, so the end line's offset is right without reading the header.
+   */
+  #reopen(record: AuditRecord): OpenRecording | undefined {
+    if (record.type !== 'session.end' || !safeSessionId(record.sessionId)) return undefined;
+    const path = this.pathOf(record.sessionId);
+    if (!existsSync(path)) return undefined;
+    const recording: OpenRecording = {
+      path,
+      startMs: Date.parse(record.time) - record.durationMs,
+      queued: '',
+      writing: undefined,
+      ended: false,
+      failed: false,
+    };
+    this.#open.set(record.sessionId, recording);
+    return recording;
+  }
+
+  /** The file of a session's recording. */
+  pathOf(sessionId: string): string {
+    return join(this.#o.dir, `${sessionId}.jsonl`);
+  }
+
+  /** Resolves once everything queued so far is written. */
+  async flush(): Promise<void> {
+    for (;;) {
+      const writes = [...this.#open.values()].map((r) => r.writing).filter((w) => w !== undefined);
+      if (writes.length === 0) return;
+      await Promise.all(writes);
+    }
+  }
+
+  /**
+   * Stops listening and writes what is queued. Recordings of sessions still open stay without
+   * an end line (the server ends its sessions before it closes the recorder).
+   */
+  async close(): Promise<void> {
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
+    await this.flush();
+    this.#open.clear();
+  }
+
+  #queue(sessionId: string, recording: OpenRecording, line: string): void {
+    if (recording.failed) return;
+    recording.queued += `${line}\n`;
+    recording.writing ??= this.#drain(sessionId, recording);
+  }
+
+  /** Appends queued lines until none are left; the end line's write forgets the session. */
+  async #drain(sessionId: string, recording: OpenRecording): Promise<void> {
+    try {
+      while (recording.queued !== '') {
+        const text = recording.queued;
+        recording.queued = '';
+        await appendFile(recording.path, text, { mode: 0o600 });
+      }
+    } catch (err) {
+      recording.failed = true;
+      recording.queued = '';
+      this.#o.onError?.(err, sessionId);
+    }
+    recording.writing = undefined;
+    if (recording.ended || recording.failed) this.#open.delete(sessionId);
+  }
+}
