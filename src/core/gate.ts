@@ -604,6 +604,14 @@ export class Gate {
     return this.#lastActiveMs.get(id) ?? this.#startedMs.get(id);
   }
 
+  /**
+   * The live definition of connection `name`: a config reload replaces it (a new object), so an
+   * engine that follows reloads mid-session (masking rules) compares it with the one it started on.
+   */
+  connection(name: string): Connection | undefined {
+    return this.#deps.connections().get(name);
+  }
+
   /** Sessions open right now. */
   liveSessions(): IterableIterator<LiveSession> {
     return this.#live.values();

@@ -195,7 +195,7 @@ export class ConfigReloader {
     };
     const byName = new Map(config.connections.map((c) => [c.name, c]));
     // Why a live session on a changed or removed connection must end, if it must.
-    const ending = (name: string, identity: Identity): AirlockError | undefined => {
+    const ending = (name: string, identity: Identity, opened: Connection): AirlockError | undefined => {
       const connection = byName.get(name);
       if (!connection) {
         return new AirlockError('ERR_SESSION_TERMINATED', `connection ${name} removed by config reload`, {
@@ -205,6 +205,13 @@ export class ConfigReloader {
       if (!matchesPrincipal(identity, connection.access)) {
         return new AirlockError('ERR_SESSION_TERMINATED', `${identity.subject} lost access to ${name}`, {
           userMessage: `"${identity.subject}" no longer has access to connection "${name}"`,
+        });
+      }
+      // A session follows changed masking rules from its next statement, but one opened without any
+      // relays responses unread: it cannot start masking midway, so it ends (fail closed).
+      if (masks(connection) && !masks(opened)) {
+        return new AirlockError('ERR_SESSION_TERMINATED', `masking rules added to ${name} by config reload`, {
+          userMessage: `masking rules were added to connection "${name}"; reconnect to continue with them`,
         });
       }
       return undefined;
@@ -250,17 +257,23 @@ export class ConfigReloader {
   /** Live sessions on `touched` connections that the new config no longer allows, with the reason. */
   #sessionsToEnd(
     touched: ReadonlySet<string>,
-    ending: (name: string, identity: Identity) => AirlockError | undefined,
+    ending: (name: string, identity: Identity, opened: Connection) => AirlockError | undefined,
   ): [LiveSession, AirlockError][] {
     const found: [LiveSession, AirlockError][] = [];
     for (const live of this.#deps.gate.liveSessions()) {
       const name = live.session.connection.name;
       if (!touched.has(name)) continue;
-      const err = ending(name, live.session.identity);
+      const err = ending(name, live.session.identity, live.session.connection);
       if (err) found.push([live, err]);
     }
     return found;
   }
+}
+
+/** True when a connection masks responses (column rules or content detection). */
+function masks(connection: Connection): boolean {
+  const m = connection.masking;
+  return m !== undefined && (m.columns.length > 0 || m.detect.length > 0);
 }
 
 function auditFields(report: ConfigReloadView) {

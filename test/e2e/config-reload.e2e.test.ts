@@ -2,17 +2,74 @@
  * Config reload against a running server and a real config file: a new connection and a new
  * guardrail take effect through the API (`airlock config reload --server`) and through SIGHUP,
  * a live node-postgres session keeps working and its next statement meets the new rule, an invalid
- * file is rejected with every problem listed while the old config stays, and a removed connection
- * ends its live session with a clear message.
+ * file is rejected with every problem listed while the old config stays, a removed connection
+ * ends its live session with a clear message, and masking rules added or removed apply to the next
+ * statement of live sessions (a statement described before the reload included).
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import type { ConfigReloadEvent } from '../../src/audit/events.js';
 import { searchAudit } from '../../src/audit/search.js';
 import { onHangup } from '../../src/cli/signals.js';
+import { frontend } from '../../src/protocols/postgres/testing/builders.js';
 import { type AirlockHarness, appConnection, startAirlock } from '../harness/airlock.js';
+
+/**
+ * A bare wire client: lets a test describe a prepared statement once and execute it later without a
+ * new Describe, the way JDBC and pgx reuse statements (node-postgres describes every execution).
+ */
+async function wireClient(address: { host: string; port: number }, database: string, password: string) {
+  const socket = connect(address.port, address.host);
+  await once(socket, 'connect');
+  let pending = Buffer.alloc(0);
+  let waiter: (() => void) | undefined;
+  socket.on('data', (chunk: Buffer) => {
+    pending = Buffer.concat([pending, chunk]);
+    waiter?.();
+  });
+  /** Messages up to and including the next ReadyForQuery (or an authentication request). */
+  const until = async (codes: string): Promise<{ code: string; body: Buffer }[]> => {
+    const out: { code: string; body: Buffer }[] = [];
+    for (;;) {
+      while (pending.length >= 5 && pending.length >= 1 + pending.readInt32BE(1)) {
+        const end = 1 + pending.readInt32BE(1);
+        const message = { code: String.fromCharCode(pending[0]!), body: pending.subarray(5, end) };
+        pending = pending.subarray(end);
+        out.push(message);
+        if (codes.includes(message.code)) return out;
+      }
+      await new Promise<void>((resolve) => {
+        waiter = resolve;
+      });
+    }
+  };
+  socket.write(frontend.startup({ user: 'wire', database }));
+  await until('R');
+  socket.write(frontend.password(password));
+  await until('ZE');
+  return {
+    send: (...frames: Buffer[]) => socket.write(Buffer.concat(frames)),
+    until,
+    end: () => socket.destroy(),
+  };
+}
+
+/** The text values of a DataRow body. */
+function dataRowValues(body: Buffer): (string | null)[] {
+  const values: (string | null)[] = [];
+  let pos = 2;
+  for (let i = 0; i < body.readInt16BE(0); i++) {
+    const length = body.readInt32BE(pos);
+    pos += 4;
+    values.push(length < 0 ? null : body.toString('utf8', pos, pos + length));
+    pos += Math.max(length, 0);
+  }
+  return values;
+}
 
 async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -181,6 +238,99 @@ describe('config reload', () => {
     assert.equal(last.outcome, 'success');
     assert.deepEqual([last.added, last.changed, last.removed], [[], ['appdb'], ['reporting']]);
     assert.equal(last.sessionsEnded, 1);
+  });
+
+  test('masking rules follow a reload: live sessions mask (and unmask) from their next statement', async () => {
+    await live.query('create table people (id int, email text, phone text)');
+    await live.query("insert into people values (1, 'ann@example.com', '555-0100')");
+    const port = /port: (\d+)/.exec(original.slice(original.indexOf('- name: appdb')))![1]!;
+    const masked = (name: string, rules: string[]) =>
+      appConnection(
+        name,
+        `    access: [group:agents]\n${rules.length ? `    masking:\n      columns: { ${rules.join(', ')} }\n` : ''}`,
+      ).replaceAll('PORT', port);
+    const write = (maskdb: string[], plaindb: string[]) =>
+      writeFileSync(
+        h.configFile,
+        configWith(['drop', 'truncate'], []) + masked('maskdb', maskdb) + masked('plaindb', plaindb),
+      );
+    const reload = async () => {
+      const result = await h.cli(['--server', api, '--token', admin, 'config', 'reload']);
+      assert.equal(result.code, 0, result.stderr);
+    };
+    const read = async (client: pg.Client) =>
+      (await client.query('select email, phone, pg_backend_pid() as pid from people')).rows[0] as {
+        email: string;
+        phone: string;
+        pid: number;
+      };
+
+    write(['people.email: redact'], []);
+    await reload();
+    // Described before the reload, executed after it with no new Describe.
+    const wire = await wireClient(h.server.addresses.postgres!, 'maskdb', agent);
+    wire.send(
+      frontend.parse('s1', 'select email, phone from people'),
+      frontend.describe('S', 's1'),
+      frontend.sync(),
+    );
+    assert.ok((await wire.until('ZE')).some((m) => m.code === 'T'));
+    const m = new pg.Client({ connectionString: h.url(agent, 'maskdb') });
+    const plain = new pg.Client({ connectionString: h.url(agent, 'plaindb') });
+    const plainEnded = new Promise<Error>((resolve) => plain.on('error', resolve));
+    m.on('error', (err) => assert.fail(`the masked session ended: ${err.message}`));
+    await m.connect();
+    await plain.connect();
+    try {
+      const first = await read(m);
+      assert.deepEqual([first.email, first.phone], ['[REDACTED]', '555-0100']);
+      assert.equal((await read(plain)).email, 'ann@example.com');
+
+      // A rule added by SIGHUP: the live session's very next statements are checked and masked with it.
+      write(['people.email: redact', 'people.phone: partial'], ['people.email: redact']);
+      const stop = onHangup(() => {
+        void h.server.reloadConfig();
+      });
+      const before = (await reloadEvents()).length;
+      try {
+        process.kill(process.pid, 'SIGHUP');
+        await waitFor('the SIGHUP reload to be audited', async () => (await reloadEvents()).length > before);
+      } finally {
+        stop();
+      }
+      await assert.rejects(m.query('create table stolen as select phone from people'), /masking-export/);
+      const second = await read(m);
+      assert.equal(second.pid, first.pid, 'the same session, not a new one');
+      assert.deepEqual([second.email, second.phone], ['[REDACTED]', '****0100']);
+      wire.send(frontend.bind('', 's1'), frontend.execute(''), frontend.sync());
+      const rows = (await wire.until('Z')).filter((msg) => msg.code === 'D');
+      assert.deepEqual(dataRowValues(rows[0]!.body), ['[REDACTED]', '****0100']);
+      const binary = await m.query({
+        text: 'select phone from people',
+        queryMode: 'extended',
+        binary: true,
+      } as pg.QueryConfig);
+      assert.equal(binary.rows[0].phone, '****0100');
+      // A session opened without any masking cannot start masking midway: it is ended, and told why.
+      const err = (await plainEnded) as Error & { code?: string };
+      assert.equal(err.code, '57P01');
+      assert.match(err.message, /masking rules were added to connection "plaindb"; reconnect/);
+
+      // A rule removed: new statements of the live session are no longer masked by it.
+      write(['people.phone: partial'], ['people.email: redact']);
+      await reload();
+      const third = await read(m);
+      assert.equal(third.pid, first.pid);
+      assert.deepEqual([third.email, third.phone], ['ann@example.com', '****0100']);
+      const reconnected = new pg.Client({ connectionString: h.url(agent, 'plaindb') });
+      await reconnected.connect();
+      assert.equal((await read(reconnected)).email, '[REDACTED]');
+      await reconnected.end();
+    } finally {
+      await m.end().catch(() => {});
+      await plain.end().catch(() => {});
+      wire.end();
+    }
   });
 
   test('with --config the CLI says how to reach the server when the API port is not known', async () => {

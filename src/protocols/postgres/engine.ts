@@ -235,7 +235,9 @@ async function serveClient(
         );
       }
       // Masking's catalog snapshot comes first: no answer is relayed before it can be masked.
-      const masking = await prepareMasking(connection, config.secrets);
+      const masking = await prepareMasking(connection, config.secrets, process.env, () =>
+        config.gate.connection(connection.name),
+      );
       const upstream = await connectUpstream(
         { connection, timeoutMs: settings.connectTimeoutMs, signal: abort.signal },
         password,

@@ -8,6 +8,8 @@ import { AirlockError } from '../../../core/errors.js';
 import { applyStrategy } from '../../../masking/strategies.js';
 import { BufferWriter } from '../../../wire/buffer-writer.js';
 import { BackendCode } from '../codec/codes.js';
+import type { StatementShape } from './analysis.js';
+import type { CatalogSnapshot } from './catalog.js';
 import type { ColumnAction, ValueContext } from './rows.js';
 import { redactValue } from './values.js';
 
@@ -132,4 +134,23 @@ export function rewriteCopyData(data: Buffer, plan: CopyPlan, ctx: ValueContext)
       ? masked.map((v) => (v === null ? '' : quoteCsv(v))).join(',')
       : masked.map((v) => (v === null ? '\\N' : escapeText(v))).join('\t');
   return writer.string(body + newline).flush(BackendCode.CopyData);
+}
+
+/** Column actions of `COPY relation [(columns)]` from the snapshot (by name; any schema when unqualified). */
+export function copyActions(shape: StatementShape, snapshot: CatalogSnapshot): ColumnAction[] | undefined {
+  const copy = shape.copy!;
+  const relations = [...snapshot.masked.values()].filter(
+    (r) => r.table === copy.table && (copy.schema === undefined || r.schema === copy.schema),
+  );
+  if (relations.length === 0) return undefined;
+  const names = copy.columns ?? relations[0]!.attributes.map((a) => a.name);
+  return names.map((name): ColumnAction => {
+    for (const r of relations) {
+      for (const column of r.columns.values()) {
+        if (column.name === name)
+          return { kind: 'strategy', strategy: column.strategy, label: `${r.table}.${name}` };
+      }
+    }
+    return { kind: 'pass' };
+  });
 }

@@ -2,9 +2,15 @@
  * @module ErrorResponse, NoticeResponse and NotificationResponse rewriting. Content detection runs over
  * every text field. On a connection with column rules, fields that can quote data are masked too:
  * messages raised by code (PL/pgSQL, SQL functions, RAISE: SQLSTATE class P0 or a context naming a
- * function) are replaced whole; data exceptions (class 22) lose their quoted values; constraint
- * errors (class 23) lose their detail ("Key (email)=(...)", "Failing row contains (...)") when the
- * table is masked or not named. Every other field and the field order are kept.
+ * function) are replaced whole; data exceptions (class 22) lose their quoted values and detail;
+ * constraint errors (class 23) lose their detail ("Key (email)=(...)", "Failing row contains (...)")
+ * when the table is masked or not named. And whatever the SQLSTATE, when the statement in flight
+ * reads masked data (or Airlock cannot tell which statement it is), every quoted span of the message,
+ * detail, hint and context that the client did not type itself becomes `"[masked]"`: PostgreSQL quotes
+ * the values it echoes (`unrecognized configuration parameter "<value>"`, `relation "<value>" does not
+ * exist`), so the error keeps its SQLSTATE and wording and loses only the value. Context lines that
+ * echo input unquoted (`JSON data, line 1: <value>`), multi-line details (parser dumps) and the
+ * internal query of dynamic SQL are masked whole. Every other field and the field order are kept.
  * @see https://www.postgresql.org/docs/current/protocol-error-fields.html
  */
 import type { ContentMasker } from '../../../masking/content.js';
@@ -14,7 +20,9 @@ import type { MaskCounts } from './counts.js';
 
 const MASKED_MESSAGE = '[message masked by airlock: it may quote masked values]';
 const MASKED_DETAIL = '[detail masked by airlock: it may quote masked values]';
+const MASKED_QUERY = '[internal query masked by airlock: it may quote masked values]';
 const MASKED_QUOTE = '"[masked]"';
+const MASKED_TAIL = '[masked]';
 
 /** Fields whose text may carry data. */
 const TEXT_FIELDS = new Set<number>([
@@ -34,13 +42,25 @@ export interface NoticeContext {
   readonly isSensitiveTable: (name: string) => boolean;
 }
 
+/** The statement an error or notice answers, as far as the session knows it. */
+export interface InFlight {
+  /** The statement reads masked data (or may: unknown cursors, prepared statements). */
+  readonly touches: boolean;
+  /** The text the client sent: quoted spans found in it are the client's own, not data. */
+  readonly text: string;
+}
+
 const writer = new BufferWriter(4096);
 
-/** The rewritten message (same tag), or undefined when nothing changed. */
+/**
+ * The rewritten message (same tag), or undefined when nothing changed. `inflight`: the statement it
+ * answers; undefined when unknown, which masks as if it read masked data.
+ */
 export function rewriteNotice(
   code: number,
   fields: ReadonlyMap<number, string>,
   ctx: NoticeContext,
+  inflight?: InFlight,
 ): Buffer | undefined {
   const sqlstate = fields.get(ErrorField.Code) ?? '';
   const where = fields.get(ErrorField.Where) ?? '';
@@ -53,25 +73,32 @@ export function rewriteNotice(
     out.set(type, value);
     changed = true;
   };
+  const update = (type: number, f: (value: string) => string) => {
+    const value = out.get(type);
+    if (value !== undefined) set(type, f(value));
+  };
   if (ctx.masksColumns) {
+    const typed = inflight?.text;
     if (raisedByCode) {
       if (out.has(ErrorField.Message)) set(ErrorField.Message, MASKED_MESSAGE);
       if (out.has(ErrorField.Detail)) set(ErrorField.Detail, MASKED_DETAIL);
       if (out.has(ErrorField.Hint)) set(ErrorField.Hint, MASKED_DETAIL);
-      ctx.counts.add('notice', 1);
-    } else if (sqlstate.startsWith('22')) {
-      const message = out.get(ErrorField.Message);
-      if (message !== undefined) set(ErrorField.Message, message.replace(/"(?:[^"]|"")*"/g, MASKED_QUOTE));
-      if (out.has(ErrorField.Detail)) set(ErrorField.Detail, MASKED_DETAIL);
-      if (changed) ctx.counts.add('notice', 1);
-    } else if (
-      sqlstate.startsWith('23') &&
-      out.has(ErrorField.Detail) &&
-      (table === undefined || ctx.isSensitiveTable(table))
-    ) {
-      set(ErrorField.Detail, MASKED_DETAIL);
-      ctx.counts.add('notice', 1);
+    } else {
+      const dataError = sqlstate.startsWith('22');
+      const keyError = sqlstate.startsWith('23') && (table === undefined || ctx.isSensitiveTable(table));
+      if (dataError) update(ErrorField.Message, (m) => maskQuoted(m, typed));
+      if ((dataError || keyError) && out.has(ErrorField.Detail)) set(ErrorField.Detail, MASKED_DETAIL);
+      if (dataError || inflight === undefined || inflight.touches) {
+        update(ErrorField.Message, (m) => maskQuoted(m, typed));
+        update(ErrorField.Detail, (d) =>
+          d.includes('\n') && !isTyped(d, typed) ? MASKED_DETAIL : maskQuoted(d, typed),
+        );
+        update(ErrorField.Hint, (h) => maskQuoted(h, typed));
+        update(ErrorField.Where, (w) => maskContext(w, typed));
+        update(ErrorField.InternalQuery, (q) => (isTyped(q, typed) ? q : MASKED_QUERY));
+      }
     }
+    if (changed) ctx.counts.add('notice', 1);
   }
   if (ctx.content) {
     for (const [type, value] of out) {
@@ -85,6 +112,65 @@ export function rewriteNotice(
   if (!changed) return undefined;
   for (const [type, value] of out) writer.byte(type).cstring(value);
   return writer.byte(0).flush(code);
+}
+
+const WORD = /[\p{L}\p{N}_]/u;
+
+/**
+ * True when `span` is text the client sent itself (an identifier or literal of its statement, not
+ * data from the database): found in the statement as a whole token, not inside a longer word.
+ */
+function isTyped(span: string, typed: string | undefined): boolean {
+  if (typed === undefined || span.length === 0) return false;
+  for (let at = typed.indexOf(span); at >= 0; at = typed.indexOf(span, at + 1)) {
+    const before = at > 0 ? typed[at - 1]! : ' ';
+    const after = at + span.length < typed.length ? typed[at + span.length]! : ' ';
+    if (!WORD.test(before) && !WORD.test(after)) return true;
+  }
+  return false;
+}
+
+/**
+ * `text` with its double-quoted spans masked, except spans the client typed. Quotes are paired in
+ * order; everything from the first masked span's opening quote to the last masked span's closing
+ * quote goes, so a value that itself holds quotes (which pairs them wrongly) leaks nothing between.
+ * An unpaired quote masks from the first quote to the last.
+ */
+export function maskQuoted(text: string, typed: string | undefined): string {
+  const first = text.indexOf('"');
+  if (first < 0) return text;
+  const quotes: number[] = [];
+  for (let i = first; i >= 0; i = text.indexOf('"', i + 1)) quotes.push(i);
+  if (quotes.length === 1) return `${text.slice(0, first)}${MASKED_QUOTE}`;
+  if (quotes.length % 2 === 1) {
+    return `${text.slice(0, first)}${MASKED_QUOTE}${text.slice(quotes[quotes.length - 1]! + 1)}`;
+  }
+  let from = -1;
+  let to = -1;
+  for (let i = 0; i < quotes.length; i += 2) {
+    const open = quotes[i]!;
+    const close = quotes[i + 1]!;
+    if (isTyped(text.slice(open + 1, close), typed)) continue;
+    if (from < 0) from = open;
+    to = close;
+  }
+  if (from < 0) return text;
+  return `${text.slice(0, from)}${MASKED_QUOTE}${text.slice(to + 1)}`;
+}
+
+/** A context (Where) field, line by line: quoted spans, and what follows "line N: " (input echoed). */
+function maskContext(where: string, typed: string | undefined): string {
+  return where
+    .split('\n')
+    .map((line) => {
+      const echo = /\bline \d+: /.exec(line);
+      if (echo) {
+        const tail = line.slice(echo.index + echo[0].length);
+        if (!isTyped(tail, typed)) return `${line.slice(0, echo.index + echo[0].length)}${MASKED_TAIL}`;
+      }
+      return maskQuoted(line, typed);
+    })
+    .join('\n');
 }
 
 /** NotificationResponse with its payload content-masked, or undefined when unchanged. */

@@ -11,6 +11,7 @@ import { BufferWriter } from '../../../wire/buffer-writer.js';
 import { BackendCode } from '../codec/codes.js';
 import { type FieldDescription, Frame } from '../codec/messages.js';
 import type { StatementShape } from './analysis.js';
+import { maskBinaryValue, needsBinaryWalk } from './binary.js';
 import type { CatalogSnapshot } from './catalog.js';
 import type { MaskCounts } from './counts.js';
 import { isReadableText, maskColumnValue, redactValue, TEXT_OID } from './values.js';
@@ -41,6 +42,8 @@ const OP_CONTENT = 1;
 const OP_CONTENT_JSONB = 2;
 const OP_STRATEGY = 3;
 const OP_DERIVED = 4;
+/** Binary array, record or unknown type: walked for text elements (`binary.ts`). */
+const OP_NESTED = 5;
 
 const PASS: ColumnAction = { kind: 'pass' };
 const DERIVED: ColumnAction = { kind: 'derived' };
@@ -88,6 +91,7 @@ export function makePlan(
     else if (kind === 'derived') ops[i] = OP_DERIVED;
     else if (detects && isReadableText(typeOid, format))
       ops[i] = typeOid === JSONB_OID && format === 1 ? OP_CONTENT_JSONB : OP_CONTENT;
+    else if (detects && format === 1 && needsBinaryWalk(typeOid)) ops[i] = OP_NESTED;
     else ops[i] = OP_COPY;
   }
   return {
@@ -205,6 +209,14 @@ export function rewriteDataRow(
             if (!started) started = out.startWith(buffer, bodyStart, header, end - bodyStart);
             ctx.counts.addEntities(outcome.counts);
             out.text(outcome.text, jsonb ? buffer[pos]! : -1);
+          } else if (started) out.copy(buffer, pos, stop);
+          break;
+        }
+        case OP_NESTED: {
+          const masked = maskBinaryValue(buffer, pos, stop, plan.typeOids[i]!, ctx);
+          if (masked) {
+            if (!started) started = out.startWith(buffer, bodyStart, header, end - bodyStart);
+            out.value(masked);
           } else if (started) out.copy(buffer, pos, stop);
           break;
         }

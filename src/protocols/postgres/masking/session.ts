@@ -9,21 +9,22 @@
  * relation, the session holds the upstream's frames (copies), refreshes it, and replays them.
  */
 import type { CommandResult } from '../../../core/command.js';
-import type { ConnectionMasking } from '../../../core/connection.js';
+import type { Connection, ConnectionMasking } from '../../../core/connection.js';
 import type { Deny } from '../../../core/decision.js';
 import { AirlockError, toAirlockError } from '../../../core/errors.js';
 import { type ContentMasker, createContentMasker } from '../../../masking/content.js';
 import { decodeBackend } from '../codec/backend-decoder.js';
 import { BackendCode, FrontendCode } from '../codec/codes.js';
 import { decodeFrontend } from '../codec/frontend-decoder.js';
-import { Frame } from '../codec/messages.js';
+import { type FieldDescription, Frame } from '../codec/messages.js';
 import { FrontendParser } from '../codec/parser.js';
 import type { AnalysisContext, SqlMasking, StatementShape } from './analysis.js';
-import { analysesFor, type StatementAnalyses } from './analysis-cache.js';
+import { analysesFor, StatementAnalyses } from './analysis-cache.js';
 import type { CatalogSnapshot, MaskingCatalog } from './catalog.js';
-import { type CopyPlan, rewriteCopyData } from './copy.js';
+import { type CopyPlan, copyActions, rewriteCopyData } from './copy.js';
 import { MaskCounts } from './counts.js';
-import { type NoticeContext, rewriteNotice, rewriteNotification } from './notices.js';
+import { EVERY_NAME, type LiveRules, type MaskingRules, NO_MASKING, rulesKey } from './live-rules.js';
+import { type InFlight, type NoticeContext, rewriteNotice, rewriteNotification } from './notices.js';
 import {
   bindFormats,
   type ColumnAction,
@@ -41,7 +42,8 @@ export type Rewrite = Buffer | undefined | typeof HOLD;
 
 type Expect =
   | { readonly kind: 'query'; readonly text: string; index: number }
-  | { readonly kind: 'parse' | 'bind' | 'close' | 'sync' }
+  | { readonly kind: 'parse' | 'bind'; readonly text: string }
+  | { readonly kind: 'close' | 'sync' }
   | { readonly kind: 'describe'; readonly target: 'S' | 'P'; readonly name: string }
   | { readonly kind: 'execute'; readonly portal: string };
 
@@ -55,30 +57,45 @@ interface PortalState {
 /** Tags of DDL whose completion may change which relations hold or read masked data. */
 const DDL_TAG = /^(CREATE|ALTER|DROP|DO|CALL|COMMENT|GRANT|REVOKE|IMPORT|SELECT INTO|REFRESH)\b/;
 
-export interface SessionMaskingOptions {
-  readonly masking: ConnectionMasking;
-  readonly catalog: MaskingCatalog;
-  readonly hashKey: Buffer | undefined;
+export type { LiveRules, MaskingRules } from './live-rules.js';
+export { NO_MASKING } from './live-rules.js';
+
+export interface SessionMaskingOptions extends MaskingRules {
   /** Called when held frames may be replayed (or with the error that ends the session). */
   readonly onReady: (error?: AirlockError) => void;
+  /** Follow config reloads (absent: the rules above for the whole session). */
+  readonly live?: LiveRules;
 }
 
 export class SessionMasking {
   readonly #o: SessionMaskingOptions;
-  readonly #content: ContentMasker | undefined;
+  #masking!: ConnectionMasking;
+  #catalog!: MaskingCatalog;
+  #content: ContentMasker | undefined;
   readonly #counts = new MaskCounts();
-  readonly #values: ValueContext;
-  readonly #notices: NoticeContext;
-  readonly #masksColumns: boolean;
+  #values!: ValueContext;
+  #notices!: NoticeContext;
+  #masksColumns = false;
+  /** The live definition last seen, and the masking rules in force as JSON (what a reload compares). */
+  #connection: Connection | undefined;
+  #rulesKey = '';
   readonly #tap = new FrontendParser({ phase: 'tagged' });
   #fifo: Expect[] = [];
   #head = 0;
   readonly #statements = new Map<string, string>();
   readonly #portals = new Map<string, PortalState>();
+  /** Described statements: their columns, and the actions for them under rules generation `generation`. */
   readonly #statementPlans = new Map<
     string,
-    { actions: readonly ColumnAction[]; typeOids: readonly number[] }
+    {
+      fields: readonly FieldDescription[];
+      actions: readonly ColumnAction[];
+      typeOids: readonly number[];
+      generation: number;
+    }
   >();
+  /** Bumped when a reload puts other rules in force: plans of statements described before are redone. */
+  #generation = 0;
   readonly #cursors = new Map<string, boolean>();
   readonly #prepared = new Map<string, boolean>();
   #queryPlan: RowPlan | undefined;
@@ -94,19 +111,72 @@ export class SessionMasking {
 
   constructor(options: SessionMaskingOptions) {
     this.#o = options;
-    const { masking } = options;
+    this.#use(options);
+    this.#connection = options.live?.initial;
+    this.#rulesKey = rulesKey(options.masking);
+  }
+
+  /** Puts `rules` in force: what every later statement is checked and masked with. */
+  #use(rules: MaskingRules): void {
+    const { masking, catalog } = rules;
+    this.#masking = masking;
+    this.#catalog = catalog;
     this.#masksColumns = masking.columns.length > 0;
     this.#content =
       masking.detect.length > 0
         ? createContentMasker({ entities: masking.detect, region: masking.region })
         : undefined;
-    this.#values = { content: this.#content, hashKey: options.hashKey, counts: this.#counts };
+    this.#values = { content: this.#content, hashKey: rules.hashKey, counts: this.#counts };
     this.#notices = {
       content: this.#content,
       counts: this.#counts,
       masksColumns: this.#masksColumns,
-      isSensitiveTable: (name) => this.#o.catalog.snapshot?.sensitiveNames.has(name) ?? true,
+      isSensitiveTable: (name) => catalog.snapshot?.sensitiveNames.has(name) ?? true,
     };
+    this.#analyses = undefined;
+    this.#lastText = undefined;
+  }
+
+  /**
+   * Follows a config reload before a statement: a replaced definition of the connection with other
+   * masking rules puts them in force now. Their catalog is read in the background; until it is in,
+   * analysis counts every relation as masked (`#analyze`) and rows wait for it (`#freshSnapshot`).
+   * A refusal when the new rules cannot be built: the statement is not run with rules it should not have.
+   */
+  #follow(): Deny | undefined {
+    const live = this.#o.live;
+    if (!live) return undefined;
+    const current = live.current();
+    // Removed: the reloader ends the session; until then the rules in force stay.
+    if (current === undefined || current === this.#connection) return undefined;
+    const key = rulesKey(current.masking ?? NO_MASKING);
+    if (key !== this.#rulesKey) {
+      let rules: MaskingRules;
+      try {
+        rules = live.build(current);
+      } catch (err) {
+        const cause = toAirlockError(err, 'ERR_MASKING_FAILED');
+        const userMessage = `blocked by airlock: masking-reload: the new masking rules cannot be applied: ${cause.message}`;
+        return {
+          outcome: 'deny',
+          rule: 'masking-reload',
+          error: new AirlockError('ERR_POLICY_DENIED', userMessage, {
+            userMessage,
+            detail: 'rule: masking-reload',
+            cause,
+          }),
+        };
+      }
+      this.#use(rules);
+      this.#rulesKey = key;
+      this.#generation++;
+      if (this.#masksColumns && !rules.catalog.fresh()) {
+        // Failures surface where the snapshot is needed (a held RowDescription ends the session).
+        rules.catalog.refresh().catch(() => {});
+      }
+    }
+    this.#connection = current;
+    return undefined;
   }
 
   /** Frames are being held for a catalog lookup: stop reading the upstream. */
@@ -118,7 +188,9 @@ export class SessionMasking {
 
   /** A masking refusal for `text`, as the gate's Deny, or undefined. */
   refusal(text: string): Deny | undefined {
-    const analysis = this.#analyze(text, this.#o.catalog.snapshot);
+    const stale = this.#follow();
+    if (stale) return stale;
+    const analysis = this.#analyze(text, this.#catalog.snapshot);
     const refusal = analysis.refusal;
     if (!refusal) return undefined;
     const userMessage = `blocked by airlock: ${refusal.rule}: ${refusal.reason}`;
@@ -152,18 +224,15 @@ export class SessionMasking {
         this.#statements.set(m.statement, m.text);
         this.#statementPlans.delete(m.statement);
         this.#noteDefinitions(m.text);
-        this.#fifo.push({ kind: 'parse' });
+        this.#fifo.push({ kind: 'parse', text: m.text });
         return;
       }
       case FrontendCode.Bind: {
         const m = decodeFrontend(frame);
         if (m.name !== 'bind') return;
-        this.#portals.set(m.portal, {
-          text: this.#statements.get(m.statement) ?? '',
-          statement: m.statement,
-          resultFormats: [...m.resultFormats],
-        });
-        this.#fifo.push({ kind: 'bind' });
+        const text = this.#statements.get(m.statement) ?? '';
+        this.#portals.set(m.portal, { text, statement: m.statement, resultFormats: [...m.resultFormats] });
+        this.#fifo.push({ kind: 'bind', text });
         return;
       }
       case FrontendCode.Describe: {
@@ -189,7 +258,7 @@ export class SessionMasking {
 
   /** Cursors and SQL prepared statements: remember whether what they will return reads masked data. */
   #noteDefinitions(text: string): void {
-    const analysis = this.#analyze(text, this.#o.catalog.snapshot);
+    const analysis = this.#analyze(text, this.#catalog.snapshot);
     for (const s of analysis.statements) {
       if (s.defines?.kind === 'cursor') this.#cursors.set(s.defines.name, s.defines.touches);
       if (s.defines?.kind === 'prepared') this.#prepared.set(s.defines.name, s.defines.touches);
@@ -233,7 +302,7 @@ export class SessionMasking {
         return this.#copyData(frame);
       case BackendCode.CommandComplete: {
         const m = decodeBackend(frame);
-        if (m.name === 'commandComplete' && DDL_TAG.test(m.tag)) this.#o.catalog.invalidate();
+        if (m.name === 'commandComplete' && DDL_TAG.test(m.tag)) this.#catalog.invalidate();
         this.#endResult();
         return undefined;
       }
@@ -257,11 +326,14 @@ export class SessionMasking {
       case BackendCode.CopyDone:
         this.#copyPlan = undefined;
         return undefined;
-      case BackendCode.ErrorResponse:
+      case BackendCode.ErrorResponse: {
+        // Which statement failed is known only before the FIFO skips to the Sync.
+        const inflight = this.#inFlight();
         this.#onError();
-        return this.#notice(frame);
+        return this.#notice(frame, inflight);
+      }
       case BackendCode.NoticeResponse:
-        return this.#notice(frame);
+        return this.#notice(frame, this.#inFlight());
       case BackendCode.NotificationResponse: {
         const m = decodeBackend(frame);
         if (m.name !== 'notificationResponse') return undefined;
@@ -334,11 +406,11 @@ export class SessionMasking {
 
   /** The snapshot to decide with now, or undefined after starting a refresh (the frame is held). */
   #freshSnapshot(frame: Frame, oids: readonly number[]): CatalogSnapshot | undefined {
-    const snapshot = this.#o.catalog.fresh();
+    const snapshot = this.#catalog.fresh();
     if (snapshot && oids.every((oid) => oid <= snapshot.maxOid)) return snapshot;
     this.hold(frame);
     this.#holding = true;
-    this.#o.catalog.refresh().then(
+    this.#catalog.refresh().then(
       () => {
         this.#holding = false;
         this.#o.onReady();
@@ -380,7 +452,7 @@ export class SessionMasking {
           this.#shape(this.#statements.get(head.name) ?? '', 0, snapshot),
           snapshot,
         );
-        this.#statementPlans.set(head.name, { actions, typeOids });
+        this.#statementPlans.set(head.name, { fields, actions, typeOids, generation: this.#generation });
         return rewriteRowDescription(fields, actions);
       }
       const portal = this.#portals.get(head.name);
@@ -407,17 +479,30 @@ export class SessionMasking {
   }
 
   #dataRow(frame: Frame): Rewrite {
-    const plan = this.#currentPlan();
+    const plan = this.#currentPlan(frame);
+    if (plan === HOLD) return HOLD;
     if (plan.idle) return undefined;
     return rewriteDataRow(frame.buffer, frame.bodyStart, frame.end, plan, this.#values);
   }
 
-  #currentPlan(): RowPlan {
+  #currentPlan(frame: Frame): RowPlan | typeof HOLD {
     const head = this.#peek();
     if (head?.kind === 'execute') {
       const portal = this.#portals.get(head.portal);
       if (portal?.plan) return portal.plan;
       const described = portal ? this.#statementPlans.get(portal.statement) : undefined;
+      if (portal && described && described.generation !== this.#generation) {
+        // Described under rules a reload has since replaced (drivers describe once, execute often).
+        // Columns masked then stay masked (the client was told text); columns masked now are too.
+        const snapshot = this.#freshSnapshot(
+          frame,
+          described.fields.map((f) => f.tableOid),
+        );
+        if (!snapshot) return HOLD;
+        const now = planColumns(described.fields, this.#shape(portal.text, 0, snapshot), snapshot);
+        described.actions = described.actions.map((a, i) => (a.kind === 'pass' ? now[i]! : a));
+        described.generation = this.#generation;
+      }
       if (portal && described) {
         portal.plan = makePlan(
           described.actions,
@@ -447,7 +532,12 @@ export class SessionMasking {
 
   #analyze(text: string, snapshot: CatalogSnapshot | undefined): SqlMasking {
     if (snapshot !== this.#analysisSnapshot || !this.#analyses) {
-      this.#analyses = analysesFor(this.#contextFor(snapshot), this.#masksColumns);
+      // Column rules without their catalog yet (just reloaded): every relation counts as masked. Such
+      // a context has no signature of its own, so it never enters the shared cache.
+      this.#analyses =
+        this.#masksColumns && !snapshot
+          ? new StatementAnalyses(this.#contextFor(undefined), true)
+          : analysesFor(this.#contextFor(snapshot), this.#masksColumns);
       this.#analysisSnapshot = snapshot;
       this.#lastText = undefined;
     } else if (text === this.#lastText) return this.#lastAnalysis!;
@@ -459,15 +549,16 @@ export class SessionMasking {
 
   /** What an analysis reads from the rules and `snapshot` (the key of the shared cache). */
   #contextFor(snapshot: CatalogSnapshot | undefined): AnalysisContext {
+    const unknown = this.#masksColumns && !snapshot;
     return {
-      sensitiveNames: snapshot?.sensitiveNames ?? new Set(),
-      viewNames: snapshot?.viewNames ?? new Set(),
+      sensitiveNames: unknown ? EVERY_NAME : (snapshot?.sensitiveNames ?? new Set()),
+      viewNames: unknown ? EVERY_NAME : (snapshot?.viewNames ?? new Set()),
       maskedColumnNames: new Set([
         ...(snapshot?.maskedColumnNames ?? []),
-        ...this.#o.masking.columns.map((c) => c.column).filter((c) => c !== '*'),
+        ...this.#masking.columns.map((c) => c.column).filter((c) => c !== '*'),
       ]),
-      onDerived: this.#o.masking.onDerived,
-      denyPredicates: this.#o.masking.denyPredicates,
+      onDerived: this.#masking.onDerived,
+      denyPredicates: this.#masking.denyPredicates,
       detects: this.#content !== undefined,
     };
   }
@@ -480,7 +571,14 @@ export class SessionMasking {
     const snapshot = this.#freshSnapshot(frame, []);
     if (!snapshot) return HOLD;
     const head = this.#peek();
-    const shape = head?.kind === 'query' ? this.#shape(head.text, head.index, snapshot) : undefined;
+    const text =
+      head?.kind === 'query'
+        ? head.text
+        : head?.kind === 'execute'
+          ? this.#portals.get(head.portal)?.text
+          : undefined;
+    const index = head?.kind === 'query' ? head.index : 0;
+    const shape = text === undefined ? undefined : this.#shape(text, index, snapshot);
     const binary = m.format !== 0 || m.columnFormats.some((f) => f !== 0);
     if (shape?.copy && !binary) {
       this.#copyPlan = {
@@ -506,30 +604,49 @@ export class SessionMasking {
     return rewriteCopyData(frame.buffer.subarray(frame.bodyStart, frame.end), plan, this.#values);
   }
 
-  #notice(frame: Frame): Rewrite {
+  #notice(frame: Frame, inflight: InFlight | undefined): Rewrite {
     const m = decodeBackend(frame);
     if (m.name !== 'errorResponse' && m.name !== 'noticeResponse') return undefined;
-    return rewriteNotice(frame.code, m.fields.all, this.#notices);
+    return rewriteNotice(frame.code, m.fields.all, this.#notices, inflight);
   }
-}
 
-/** Column actions of `COPY relation [(columns)]` from the snapshot (by name; any schema when unqualified). */
-function copyActions(shape: StatementShape, snapshot: CatalogSnapshot): ColumnAction[] | undefined {
-  const copy = shape.copy!;
-  const relations = [...snapshot.masked.values()].filter(
-    (r) => r.table === copy.table && (copy.schema === undefined || r.schema === copy.schema),
-  );
-  if (relations.length === 0) return undefined;
-  const names = copy.columns ?? relations[0]!.attributes.map((a) => a.name);
-  return names.map((name): ColumnAction => {
-    for (const r of relations) {
-      for (const column of r.columns.values()) {
-        if (column.name === name)
-          return { kind: 'strategy', strategy: column.strategy, label: `${r.table}.${name}` };
-      }
+  /**
+   * The statement the upstream is answering (for errors and notices that may quote its values), or
+   * undefined when unknown: nothing in flight, a text Airlock never saw, or one it cannot analyse.
+   */
+  #inFlight(): InFlight | undefined {
+    if (!this.#masksColumns) return undefined;
+    const head = this.#peek();
+    let text: string | undefined;
+    switch (head?.kind) {
+      case 'query':
+      case 'parse':
+      case 'bind':
+        text = head.text;
+        break;
+      case 'execute':
+        text = this.#portals.get(head.portal)?.text;
+        break;
+      case 'describe':
+        text = head.target === 'S' ? this.#statements.get(head.name) : this.#portals.get(head.name)?.text;
+        break;
+      default:
+        return undefined;
     }
-    return { kind: 'pass' };
-  });
+    if (!text) return undefined;
+    const analysis = this.#analyze(text, this.#catalog.snapshot);
+    if (analysis.statements.length === 0) return undefined;
+    // Any statement of the text: an error ends the rest of a simple query, so which one failed is moot.
+    const touches = analysis.statements.some(
+      (s) =>
+        s.touches ||
+        s.allDerived ||
+        (s.reads !== undefined &&
+          ((s.reads.kind === 'cursor' ? this.#cursors.get(s.reads.name) : this.#prepared.get(s.reads.name)) ??
+            true)),
+    );
+    return { touches, text };
+  }
 }
 
 /** A Frame over bytes Airlock built (a rewritten message), for the decoders. */

@@ -1,0 +1,137 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { createContentMasker } from '../../../masking/content.js';
+import { BackendCode } from '../codec/codes.js';
+import { MaskCounts } from './counts.js';
+import { type InFlight, type NoticeContext, rewriteNotice } from './notices.js';
+
+const PHONE = '+1 415 555 0132';
+
+function ctx(masksColumns = true): NoticeContext {
+  return {
+    content: createContentMasker({ entities: ['EMAIL', 'SSN'], region: 'US' }),
+    counts: new MaskCounts(),
+    masksColumns,
+    isSensitiveTable: () => true,
+  };
+}
+
+/** The fields of a rewritten ErrorResponse (or the input when unchanged). */
+function run(
+  fields: Record<string, string>,
+  inflight: InFlight | undefined,
+  c: NoticeContext = ctx(),
+): Record<string, string> {
+  const map = new Map<number, string>();
+  for (const [k, v] of Object.entries(fields)) map.set(k.charCodeAt(0), v);
+  const out = rewriteNotice(BackendCode.ErrorResponse, map, c, inflight);
+  if (!out) return fields;
+  assert.equal(out[0], BackendCode.ErrorResponse);
+  assert.equal(out.readInt32BE(1), out.length - 1, 'the length is rebuilt');
+  const result: Record<string, string> = {};
+  let pos = 5;
+  while (out[pos] !== 0) {
+    const type = String.fromCharCode(out[pos]!);
+    const end = out.indexOf(0, pos + 1);
+    result[type] = out.toString('utf8', pos + 1, end);
+    pos = end + 1;
+  }
+  assert.equal(pos, out.length - 1);
+  return result;
+}
+
+const TOUCHING: InFlight = { touches: true, text: 'select current_setting(phone) from customers' };
+
+describe('rewriteNotice: values quoted by errors of any SQLSTATE', () => {
+  it('masks a quoted value in a 42704 message when the statement reads masked data, keeping the code', () => {
+    const out = run(
+      { S: 'ERROR', C: '42704', M: `unrecognized configuration parameter "${PHONE}"` },
+      TOUCHING,
+    );
+    assert.equal(out.C, '42704');
+    assert.equal(out.M, 'unrecognized configuration parameter "[masked]"');
+  });
+
+  it('masks when the statement in flight is unknown (fail closed)', () => {
+    const out = run(
+      { S: 'ERROR', C: '0A000', M: `cross-database references are not implemented: "${PHONE}"` },
+      undefined,
+    );
+    assert.equal(out.M, 'cross-database references are not implemented: "[masked]"');
+  });
+
+  it('keeps quoted text of a statement that reads nothing masked', () => {
+    const fields = { S: 'ERROR', C: '42P01', M: 'relation "nothere" does not exist' };
+    assert.deepEqual(run(fields, { touches: false, text: 'select * from nothere' }), fields);
+  });
+
+  it('keeps what the client typed itself, masks what it did not', () => {
+    const out = run(
+      { S: 'ERROR', C: '42703', M: 'column "emial" does not exist', H: `Perhaps you meant "${PHONE}".` },
+      { touches: true, text: 'select emial from customers' },
+    );
+    assert.equal(out.M, 'column "emial" does not exist');
+    assert.equal(out.H, 'Perhaps you meant "[masked]".');
+  });
+
+  it('masks from the first to the last masked quote, so a value holding quotes leaks nothing between', () => {
+    const out = run(
+      { S: 'ERROR', C: '42704', M: 'unrecognized configuration parameter "a" b "c"' },
+      TOUCHING,
+    );
+    assert.equal(out.M, 'unrecognized configuration parameter "[masked]"');
+    const odd = run({ S: 'ERROR', C: '42704', M: 'parameter "a"b" is bad' }, TOUCHING);
+    assert.equal(odd.M, 'parameter "[masked]" is bad');
+  });
+
+  it('masks the context (Where) of any class: quoted spans and "line N:" echoes', () => {
+    const syntax = run(
+      { S: 'ERROR', C: '42601', M: 'syntax error at or near "+"', W: `invalid type name "${PHONE}"` },
+      { touches: true, text: 'select phone::regtype from customers' },
+    );
+    assert.equal(syntax.M, 'syntax error at or near "[masked]"');
+    assert.equal(syntax.W, 'invalid type name "[masked]"');
+    const json = run(
+      {
+        S: 'ERROR',
+        C: '22P02',
+        M: 'invalid input syntax for type json',
+        W: `JSON data, line 1: ${PHONE}...`,
+      },
+      TOUCHING,
+    );
+    assert.equal(json.W, 'JSON data, line 1: [masked]');
+  });
+
+  it('masks the internal query of dynamic SQL and a multi-line detail whole', () => {
+    const out = run(
+      {
+        S: 'ERROR',
+        C: '42P01',
+        M: 'missing FROM-clause entry for table "alice"',
+        q: 'select alice.wonder@example.com',
+        D: `line 1: Start tag expected\n${PHONE}\n^`,
+      },
+      { touches: true, text: "select query_to_xml('select ' || email, true, false, '') from customers" },
+    );
+    assert.equal(out.M, 'missing FROM-clause entry for table "[masked]"');
+    assert.doesNotMatch(out.q!, /alice/);
+    assert.doesNotMatch(out.D!, /415/);
+  });
+
+  it('counts a masked notice, and leaves connections without column rules to content detection', () => {
+    const c = ctx();
+    run({ S: 'ERROR', C: '42704', M: `unrecognized configuration parameter "${PHONE}"` }, TOUCHING, c);
+    assert.deepEqual(c.counts.take(), { notice: 1 });
+    const fields = { S: 'ERROR', C: '42704', M: `unrecognized configuration parameter "${PHONE}"` };
+    assert.deepEqual(run(fields, TOUCHING, ctx(false)), fields);
+  });
+
+  it('still runs content detection after quote masking', () => {
+    const out = run(
+      { S: 'NOTICE', C: '00000', M: 'row for alice.wonder@example.com skipped' },
+      { touches: false, text: 'select 1' },
+    );
+    assert.equal(out.M, 'row for [EMAIL] skipped');
+  });
+});
