@@ -11,6 +11,7 @@ import type { AirlockConfig } from '../core/config.js';
 import type { Connection } from '../core/connection.js';
 import { AirlockError } from '../core/errors.js';
 import { type Identity, matchesPrincipal } from '../core/identity.js';
+import { accessPrincipal, chainActions } from '../identity/delegation.js';
 import type { ExchangeRequest, TokenExchange } from '../identity/exchange.js';
 import type { CreateLockInput, LockService, LockView } from '../identity/locks.js';
 import type { TokenService } from '../identity/tokens.js';
@@ -107,8 +108,13 @@ export class LocalAdmin implements AdminService {
   async listConnections(): Promise<ConnectionView[]> {
     const config = this.#deps.config();
     const privileged = this.#roles.length > 0;
+    // A delegate uses its root's access entries, and only where its chain's scopes reach.
+    const principal = accessPrincipal(this.#actor);
+    const scopes = this.#actor.delegation?.scopes ?? [];
     return config.connections
-      .filter((c) => privileged || matchesPrincipal(this.#actor, c.access))
+      .filter(
+        (c) => privileged || (matchesPrincipal(principal, c.access) && chainActions(scopes, c.name) !== null),
+      )
       .map((c) => ({
         name: c.name,
         type: c.type,

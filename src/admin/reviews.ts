@@ -12,6 +12,7 @@ import type { SuspensionView } from '../reviews/expiry.js';
 import { parseScope } from '../reviews/scopes.js';
 import type { ReviewService } from '../reviews/service.js';
 import type { ApprovalRequestView, GrantView, RequestStatus } from '../reviews/types.js';
+import { isDelegated, refuseDelegated } from './delegated.js';
 import { callApi } from './http-client.js';
 import { requireRole } from './roles.js';
 import type { RoleResolver } from './service.js';
@@ -95,6 +96,7 @@ export class LocalReviewAdmin implements ReviewAdmin {
   }
 
   async createGrant(input: CreateGrantRequest): Promise<GrantView> {
+    refuseDelegated(this.#actor, 'grants');
     requireRole(this.#roles(this.#actor), ['admin'], 'creating grants');
     this.#service.connection(input.connection);
     if (!PRINCIPAL.test(input.principal)) {
@@ -116,11 +118,13 @@ export class LocalReviewAdmin implements ReviewAdmin {
   }
 
   async listGrants(filter: { connection?: string; all?: boolean }): Promise<GrantView[]> {
+    refuseDelegated(this.#actor, 'grants');
     requireRole(this.#roles(this.#actor), ['admin', 'auditor'], 'listing grants');
     return this.#service.grants.list(filter);
   }
 
   async revokeGrant(id: string): Promise<GrantView> {
+    refuseDelegated(this.#actor, 'grants');
     requireRole(this.#roles(this.#actor), ['admin'], 'revoking grants');
     return this.#service.grants.revoke(id, this.#actor);
   }
@@ -135,10 +139,16 @@ export class LocalReviewAdmin implements ReviewAdmin {
     );
   }
 
-  /** Admins and auditors see every request; others those they made or may decide. */
+  /**
+   * Admins and auditors see every request; others those they made, those made on their behalf (by
+   * their delegates) and those they may decide. Delegated tokens decide nothing, so they see only
+   * their own and their delegates'.
+   */
   #visible(request: ApprovalRequestView): boolean {
     if (this.#roles(this.#actor).length > 0) return true;
     if (request.requester.subject === this.#actor.subject) return true;
+    if (request.requester.chain.some((a) => a.subject === this.#actor.subject)) return true;
+    if (isDelegated(this.#actor)) return false;
     return matchesPrincipal(this.#actor, request.waitingFor as PrincipalRef[]);
   }
 
@@ -156,12 +166,13 @@ export class LocalReviewAdmin implements ReviewAdmin {
     return request;
   }
 
-  decide(
+  async decide(
     id: number,
     decision: 'approve' | 'deny',
     reason?: string,
     windowMs?: number,
   ): Promise<ApprovalRequestView> {
+    refuseDelegated(this.#actor, 'approve');
     return this.#service.decide(id, this.#actor, decision, reason, windowMs);
   }
 
@@ -170,11 +181,13 @@ export class LocalReviewAdmin implements ReviewAdmin {
     return this.#service.wait(id, timeoutMs, new AbortController().signal);
   }
 
-  breakGlass(input: BreakGlassRequest): Promise<BreakGlassView> {
+  async breakGlass(input: BreakGlassRequest): Promise<BreakGlassView> {
+    refuseDelegated(this.#actor, 'break-glass');
     return this.#service.breakGlass(this.#actor, input.connection, input.reason, input.ttlMs);
   }
 
   async createCampaign(input: CampaignRequest): Promise<CampaignView> {
+    refuseDelegated(this.#actor, 'reviews');
     requireRole(this.#roles(this.#actor), ['admin'], 'creating campaigns');
     const bad = input.reviewers.find((r) => !PRINCIPAL.test(r));
     if (bad !== undefined) {
@@ -195,10 +208,12 @@ export class LocalReviewAdmin implements ReviewAdmin {
   }
 
   async listCampaigns(): Promise<CampaignView[]> {
+    refuseDelegated(this.#actor, 'reviews');
     return (await this.#service.campaigns.list()).filter((c) => this.#seesCampaign(c));
   }
 
   async showCampaign(id: number): Promise<CampaignView> {
+    refuseDelegated(this.#actor, 'reviews');
     const campaign = await this.#service.campaigns.show(id);
     if (!this.#seesCampaign(campaign)) {
       throw new AirlockError('ERR_NOT_FOUND', `campaign ${id} hidden from ${this.#actor.subject}`, {
@@ -208,7 +223,8 @@ export class LocalReviewAdmin implements ReviewAdmin {
     return campaign;
   }
 
-  decideItem(id: number, decision: ItemDecision): Promise<CampaignItemView> {
+  async decideItem(id: number, decision: ItemDecision): Promise<CampaignItemView> {
+    refuseDelegated(this.#actor, 'reviews');
     return this.#service.campaigns.decide(id, this.#actor, decision);
   }
 
@@ -218,6 +234,7 @@ export class LocalReviewAdmin implements ReviewAdmin {
   }
 
   async restoreAccess(connection: string, subject: string, reason: string): Promise<{ lifted: number }> {
+    refuseDelegated(this.#actor, 'reviews');
     requireRole(this.#roles(this.#actor), ['admin'], 'restoring access');
     this.#service.connection(connection);
     if (!reason.trim()) {
@@ -229,6 +246,7 @@ export class LocalReviewAdmin implements ReviewAdmin {
   }
 
   async listSuspensions(connection?: string): Promise<SuspensionView[]> {
+    refuseDelegated(this.#actor, 'reviews');
     requireRole(this.#roles(this.#actor), ['admin', 'auditor'], 'listing suspensions');
     return this.#service.suspensions.list(connection);
   }

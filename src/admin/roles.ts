@@ -1,16 +1,20 @@
 /**
  * @module Roles on the admin surface: `admins` manage tokens, grants and connections; `auditors`
- * read everything; the local operator (CLI with --config) may do all of it.
+ * read everything; the local operator (CLI with --config) may do all of it. Delegated and scoped
+ * tokens hold no role (src/admin/delegated.ts).
  */
 import type { AirlockConfig } from '../core/config.js';
 import { AirlockError } from '../core/errors.js';
 import { type Identity, matchesPrincipal, OPERATOR } from '../core/identity.js';
+import { isDelegated } from './delegated.js';
 import type { Role, RoleResolver } from './service.js';
 
 /** Builds the resolver from the (live) config. */
 export function createRoleResolver(config: () => AirlockConfig): RoleResolver {
   return (identity: Identity): readonly Role[] => {
     if (identity === OPERATOR) return ['operator', 'admin', 'auditor'];
+    // A delegated or scoped token narrows someone's rights: it never holds their roles.
+    if (isDelegated(identity)) return [];
     const { admins, auditors } = config();
     const roles: Role[] = [];
     if (matchesPrincipal(identity, admins)) roles.push('admin');

@@ -12,8 +12,10 @@ import { AirlockError, toAirlockError } from '../core/errors.js';
 import type { Authenticator } from '../core/gate.js';
 import type { TokenExchange } from '../identity/exchange.js';
 import type { ReviewService } from '../reviews/service.js';
+import { checkDelegateRoute } from './delegates.js';
 import { collectOpenApi, documented } from './openapi.js';
 import { toProblem } from './problem.js';
+import { BODY_LIMIT, fromBodyError } from './request-errors.js';
 import { approvalRoutes } from './routes/approvals.js';
 import { auditRoutes } from './routes/audit.js';
 import { authRoutes } from './routes/auth.js';
@@ -59,8 +61,10 @@ export async function createApi(deps: ApiDeps): Promise<FastifyInstance> {
     loggerInstance: deps.log.child({ component: 'api' }) as FastifyBaseLogger,
     // Sessions and decisions are logged by the gate; per-request lines would only add noise.
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: 1 << 20,
+    bodyLimit: BODY_LIMIT,
   });
+  // JSON only: a text body would reach the routes as a string and fail later and less clearly.
+  app.removeContentTypeParser('text/plain');
   const openapi = collectOpenApi(app);
 
   app.decorateRequest(kIdentity, null);
@@ -70,7 +74,11 @@ export async function createApi(deps: ApiDeps): Promise<FastifyInstance> {
     const header = request.headers.authorization ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match?.[1]) throw new AirlockError('ERR_UNAUTHENTICATED', 'missing bearer token');
-    request[kIdentity] = await deps.authenticator.authenticate(match[1]);
+    const identity = await deps.authenticator.authenticate(match[1]);
+    // Delegated tokens reach only the routes open to them (src/api/delegates.ts), checked here once
+    // for every route so a new route is closed to them until it is listed.
+    checkDelegateRoute(identity, request.method, request.routeOptions.url);
+    request[kIdentity] = identity;
   });
 
   app.setErrorHandler((thrown, request, reply) => {
@@ -79,7 +87,7 @@ export async function createApi(deps: ApiDeps): Promise<FastifyInstance> {
       ? new AirlockError('ERR_BAD_REQUEST', (thrown as Error).message, {
           userMessage: (thrown as Error).message,
         })
-      : toAirlockError(thrown);
+      : (fromBodyError(thrown, request.headers['content-type']) ?? toAirlockError(thrown));
     if (err.code === 'ERR_INTERNAL') request.log.error({ err: thrown }, 'api request failed');
     reply.code(err.entry.http).type('application/problem+json').send(toProblem(err));
   });

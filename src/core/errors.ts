@@ -365,6 +365,23 @@ export const errorCatalog = {
     http: 500,
     exit: 1,
   },
+  ERR_DELEGATE_FORBIDDEN: {
+    message: 'a delegated token may not perform this action',
+    action:
+      'Delegated and scoped tokens (agents, subagents) may use connections, request access, exchange for narrower tokens and read their own sessions and requests; approvals, grants, reviews and administration need a person with their own token.',
+    sqlstate: '42501',
+    severity: 'ERROR',
+    http: 403,
+    exit: 3,
+  },
+  ERR_PAYLOAD_TOO_LARGE: {
+    message: 'the request body is larger than the server accepts',
+    action: 'Send a smaller body (the API accepts at most 1 MB).',
+    sqlstate: '54000',
+    severity: 'ERROR',
+    http: 413,
+    exit: 2,
+  },
 } as const satisfies Record<string, CatalogEntry>;
 
 /** Every code in the catalog. `switch (err.code)` narrows on it. */

@@ -48,6 +48,14 @@ export function rootSubject(identity: IdentityRef): string {
   return identity.chain[0]?.subject ?? identity.subject;
 }
 
+/**
+ * Who an approved access request is granted to: the root of the requester's chain, since a
+ * delegate uses its root's grants (narrowed by its own scope) and holds none of its own.
+ */
+export function grantPrincipal(request: { readonly rootSubject: string }): `user:${string}` {
+  return `user:${request.rootSubject}`;
+}
+
 /** Approval requests in the store. */
 export class ApprovalStore {
   readonly #db: Kysely<Database>;
@@ -106,6 +114,7 @@ export class ApprovalStore {
       windowUntil: row.window_until,
       consumedAt: row.consumed_at,
       approveCommand: `airlock approvals approve ${id}`,
+      ...(row.kind === 'access' ? { grantTo: grantPrincipal({ rootSubject: row.root_subject }) } : {}),
     };
   }
 

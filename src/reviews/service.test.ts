@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { ManualClock } from '../core/clock.js';
 import type { Connection, ConnectionReviews } from '../core/connection.js';
+import type { AirlockError } from '../core/errors.js';
 import type { Identity, IdentityKind } from '../core/identity.js';
 import type { Session } from '../core/session.js';
 import { MemoryAuditLog, testIdentity } from '../core/testing/doubles.js';
@@ -193,4 +194,58 @@ test('waiting costs one shared entry per request and wakes everyone at once', as
   const outcomes = await Promise.all(holds);
   assert.ok(outcomes.every((o) => o.reviewers[0] === 'dana'));
   assert.equal(service.waiter.size, 0);
+});
+
+test('a JIT request for a list of actions is granted exactly those actions, not everything', async () => {
+  const narrow = identity('narrow-1', [], 'agent');
+  const request = await service.requestAccess(
+    narrow,
+    'appdb',
+    { scope: 'custom', actions: ['sql.select', 'sql.insert'] },
+    'load one table',
+    3600_000,
+  );
+  assert.equal(request.scope, 'sql.select,sql.insert');
+  await service.decide(request.id, dana, 'approve', 'ok', undefined);
+  const grant = (await service.grants.list({ connection: 'appdb' })).find(
+    (g) => g.principal === 'user:narrow-1',
+  );
+  assert.ok(grant);
+  assert.deepEqual([grant.scope, [...grant.actions].sort()], ['custom', ['sql.insert', 'sql.select']]);
+});
+
+test("a delegate's JIT request: the chain is recorded, the grant goes to the root, within the delegate's scope only", async () => {
+  const root = identity('root-1', [], 'human');
+  const delegate: Identity = {
+    ...identity('helper-1', [], 'agent'),
+    chain: [{ subject: 'root-1', kind: 'human' }],
+    delegation: {
+      root: { subject: 'root-1', kind: 'human', groups: [], issuer: 'airlock' },
+      scopes: [[{ connection: 'appdb', scope: 'read', actions: ['sql.select', 'sql.show'] }]],
+    },
+  };
+  await assert.rejects(
+    service.requestAccess(delegate, 'appdb', { scope: 'write', actions: ['sql.insert'] }, 'x', 60_000),
+    (err: AirlockError) =>
+      err.code === 'ERR_SCOPE_DENIED' && /wider than the delegated scope of "helper-1"/.test(err.userMessage),
+  );
+  const request = await service.requestAccess(
+    delegate,
+    'appdb',
+    { scope: 'custom', actions: ['sql.select'] },
+    'report',
+    60_000,
+  );
+  assert.deepEqual(request.requester.chain, [{ subject: 'root-1', kind: 'human' }]);
+  assert.equal(request.grantTo, 'user:root-1');
+  await assert.rejects(service.decide(request.id, root, 'approve', 'mine', undefined), {
+    code: 'ERR_APPROVAL_SELF',
+  });
+  await service.decide(request.id, dana, 'approve', 'ok', undefined);
+  const grants = await service.grants.list({ connection: 'appdb' });
+  assert.ok(grants.some((g) => g.request === request.id && g.principal === 'user:root-1'));
+  assert.equal(
+    grants.some((g) => g.principal === 'user:helper-1'),
+    false,
+  );
 });

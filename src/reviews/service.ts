@@ -17,8 +17,9 @@ import { AirlockError } from '../core/errors.js';
 import type { AccessReviews, ApprovalOutcome, ConnectionCatalog } from '../core/gate.js';
 import { type Identity, matchesPrincipal, type PrincipalRef, toIdentityRef } from '../core/identity.js';
 import type { Session, SessionAccess } from '../core/session.js';
+import { chainActions } from '../identity/delegation.js';
 import type { Database } from '../store/schema.js';
-import { ApprovalStore, rootSubject } from './approvals.js';
+import { ApprovalStore, grantPrincipal, rootSubject } from './approvals.js';
 import { AutoApprover } from './auto-approve.js';
 import { type BreakGlassView, openBreakGlass, revokeBreakGlassOf } from './break-glass.js';
 import { CampaignService } from './campaigns.js';
@@ -28,7 +29,7 @@ import { CertificationStore } from './freshness.js';
 import { GrantStore } from './grants.js';
 import { type ApprovalNotifier, SILENT_NOTIFIER } from './notifier.js';
 import { type ApprovalSettings, approversAt } from './rules.js';
-import { isReadOnly, type ResolvedScope, scopeActions, scopeRank } from './scopes.js';
+import { isReadOnly, parseScope, type ResolvedScope, scopeActions, scopeRank } from './scopes.js';
 import type { ApprovalRequestView, GrantView, RequestStatus } from './types.js';
 import { ApprovalWaiter, type WaitEnd } from './waiter.js';
 
@@ -472,7 +473,12 @@ export class ReviewService implements AccessReviews {
 
   // ---- the operations behind the CLI and API --------------------------------------------------
 
-  /** A JIT request for `scope` on `connection` by `identity`. */
+  /**
+   * A JIT request for `scope` on `connection` by `identity`. A delegate's request is recorded with
+   * its whole chain and, once approved, granted to the chain's root: delegates use their root's
+   * grants, narrowed by their own scope, so that is the only grant they can use. Hence it may ask
+   * only for what its own scope allows there, and nobody in the chain can approve it (rules.ts).
+   */
   async requestAccess(
     identity: Identity,
     connectionName: string,
@@ -486,17 +492,20 @@ export class ReviewService implements AccessReviews {
         userMessage: 'an access request needs a reason (--reason)',
       });
     }
+    checkWithinDelegation(identity, connectionName, scope);
+    // Custom scopes are stored as their action list, so the grant gets exactly those actions.
+    const stored = scope.scope === 'custom' ? scope.actions.join(',') : scope.scope;
     const pending = await this.approvals.findPending({
       kind: 'access',
       connection: connectionName,
       requesterSubject: identity.subject,
     });
-    if (pending && pending.scope === scope.scope) return pending;
+    if (pending && pending.scope === stored) return pending;
     return this.#create({
       kind: 'access',
       requester: identity,
       connection: connectionName,
-      scope: scope.scope,
+      scope: stored,
       reason,
       ttlMs,
       evidence: await gatherEvidence(this.#deps.db, this.#deps.clock, identity.subject, connectionName),
@@ -538,15 +547,12 @@ export class ReviewService implements AccessReviews {
         .filter(Boolean)
         .join('; ') || null;
     if (request.kind === 'access') {
-      const scope = request.scope ?? 'read';
       await this.grants.create(
         {
           connection: request.connection,
-          principal: `user:${request.requester.subject}`,
-          scope:
-            scope === 'read' || scope === 'write' || scope === 'admin'
-              ? { scope, actions: scopeActions(scope) }
-              : { scope, actions: [] },
+          // The root of the chain: a delegate's own subject holds no grants it could use.
+          principal: grantPrincipal(request),
+          scope: parseScope(request.scope ?? 'read'),
           reason: request.reason ?? 'just-in-time access',
           ...(request.ttlMs !== null ? { ttlMs: request.ttlMs } : {}),
           source: 'jit',
@@ -639,6 +645,28 @@ function policyActor(reviewer: string): Identity {
     expiresAt: undefined,
     chain: [],
   };
+}
+
+/**
+ * Throws ERR_SCOPE_DENIED when a delegate asks for more than its chain's scopes allow on
+ * `connection`: the grant would go to its root and widen the root's access for nothing it can use.
+ */
+function checkWithinDelegation(identity: Identity, connection: string, scope: ResolvedScope): void {
+  const delegation = identity.delegation;
+  if (!delegation || delegation.scopes.length === 0) return;
+  const allowed = chainActions(delegation.scopes, connection);
+  if (allowed === undefined) return;
+  const wider =
+    allowed === null || scope.actions.length === 0 || scope.actions.some((action) => !allowed.has(action));
+  if (!wider) return;
+  const root = delegation.root.subject;
+  const userMessage =
+    allowed === null
+      ? `"${identity.subject}" has no delegated scope on "${connection}": a grant to ${root} could not serve it; ask whoever delegated to you for a scope there`
+      : `scope "${scope.scope === 'custom' ? scope.actions.join(',') : scope.scope}" on "${connection}" is wider than the delegated scope of "${identity.subject}" (${[...allowed].join(', ')}); the grant would go to ${root} and you could not use the rest`;
+  throw new AirlockError('ERR_SCOPE_DENIED', `${identity.subject}: request wider than delegation`, {
+    userMessage,
+  });
 }
 
 /** The subjects who approved a request. */

@@ -80,4 +80,9 @@ export interface ApprovalRequestView {
   readonly consumedAt: string | null;
   /** The command that approves it. */
   readonly approveCommand: string;
+  /**
+   * Access requests: who the grant goes to once approved, `user:ROOT` (a delegate's request is
+   * granted to the root of its chain; the delegate's own scope still limits what it can use).
+   */
+  readonly grantTo?: string;
 }

@@ -36,7 +36,12 @@ const CONNECTIONS = [
   connection('strict', REVIEWS.replace('onStale: hold', 'onStale: deny')),
   // Longer steps than the others: a loaded machine must not reach the fallback step by accident.
   connection('fallback', REVIEWS.replace('wait: 3s', 'wait: 15s').replace('after: 1s', 'after: 4s')),
+  // The 200-client test waits on conditions, not on a clock: its request must outlive a slow run.
+  connection('swarm', REVIEWS.replace('wait: 3s', 'wait: 5m').replace(/\n +fallback:\n.*\n/, '\n')),
 ].join('');
+
+/** How long the 200-client test may take to see every client held before it fails. */
+const SWARM_DEADLINE_MS = 60_000;
 
 interface PsqlResult {
   readonly code: number;
@@ -97,8 +102,12 @@ describe('the review gate through Airlock to a real PostgreSQL', () => {
     });
   }
 
-  async function client(token: string, db: string): Promise<{ c: pg.Client; notices: string[] }> {
-    const c = new pg.Client({ connectionString: h.url(token, db), connectionTimeoutMillis: 5000 });
+  async function client(
+    token: string,
+    db: string,
+    connectionTimeoutMillis = 5000,
+  ): Promise<{ c: pg.Client; notices: string[] }> {
+    const c = new pg.Client({ connectionString: h.url(token, db), connectionTimeoutMillis });
     const notices: string[] = [];
     c.on('notice', (n) => notices.push(n.message ?? ''));
     await c.connect();
@@ -536,9 +545,26 @@ describe('the review gate through Airlock to a real PostgreSQL', () => {
     assert.match(strict.stderr, /DETAIL:\s+request: \d+/);
   });
 
+  /** The server's `airlock_held_requests` gauge: statements waiting for a reviewer now. */
+  async function heldNow(): Promise<number> {
+    const { host, port } = h.server.addresses.api;
+    const text = await (await fetch(`http://${host}:${port}/metrics`)).text();
+    const line = text.split('\n').find((l) => l.startsWith('airlock_held_requests '));
+    return Number(line?.split(' ')[1] ?? 0);
+  }
+
+  /** Polls `check` every 50 ms until it holds; fails with `describe()` once `deadline` passes. */
+  async function until(check: () => Promise<boolean> | boolean, deadline: number, describe: () => string) {
+    while (!(await check())) {
+      if (Date.now() > deadline) assert.fail(`gave up waiting: ${describe()}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
   test('200 held clients: one request, no upstream backends, little CPU, all released by one decision', async () => {
     const token = await agent('swarm');
-    const clients = await Promise.all(Array.from({ length: 200 }, () => client(token, 'reviewed')));
+    const deadline = Date.now() + SWARM_DEADLINE_MS;
+    const clients = await Promise.all(Array.from({ length: 200 }, () => client(token, 'swarm', 30_000)));
     try {
       const queries = clients.map(({ c }) =>
         c.query('select 1 as one').then(
@@ -547,11 +573,24 @@ describe('the review gate through Airlock to a real PostgreSQL', () => {
         ),
       );
       const id = await pendingOf('swarm');
-      for (let i = 0; i < 50 && !clients.every(({ notices }) => notices.length > 0); i++)
-        await new Promise((r) => setTimeout(r, 50));
-      assert.ok(
-        clients.every(({ notices }) => notices.some((n) => n.includes(`request ${id}`))),
-        'every client told the same request',
+      // Every client is held (the gauge counts held statements) and has been told why.
+      let held = 0;
+      const told = () => clients.filter(({ notices }) => notices.some((n) => n.includes(`request ${id}`)));
+      await until(
+        async () => {
+          held = await heldNow();
+          return held >= 200 && told().length === 200;
+        },
+        deadline,
+        () => `${held} of 200 statements held, ${told().length} of 200 clients told about request ${id}`,
+      );
+      const pending = JSON.parse(
+        (await h.cli(['approvals', 'list', '--status', 'pending', '--json'])).stdout,
+      ) as { id: number; requester: { subject: string } }[];
+      assert.deepEqual(
+        pending.filter((r) => r.requester.subject === 'swarm').map((r) => r.id),
+        [id],
+        'one request for all 200 holds',
       );
       const backends = await h.cluster.psql(`select count(*) from pg_stat_activity where datname = 'app'`);
       assert.ok(Number(backends.trim()) <= 2, `held clients use no backends (${backends.trim()})`);

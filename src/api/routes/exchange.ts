@@ -12,6 +12,7 @@ import type { IdentityKind } from '../../core/identity.js';
 import { parseDuration } from '../../identity/duration.js';
 import type { TokenExchange } from '../../identity/exchange.js';
 import { documented } from '../openapi.js';
+import { fromBodyError } from '../request-errors.js';
 
 /** The RFC 8693 grant type. */
 export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
@@ -24,6 +25,8 @@ const KINDS: readonly IdentityKind[] = ['human', 'agent', 'service'];
 export interface ExchangeRouteDeps {
   readonly exchange: TokenExchange;
 }
+
+const FORM_ONLY = 'send the request as application/x-www-form-urlencoded';
 
 /** An OAuth error answer. */
 interface OAuthError {
@@ -85,6 +88,17 @@ export const exchangeRoutes: FastifyPluginAsync<ExchangeRouteDeps> = async (app,
     },
   );
 
+  // Bodies fastify refuses before the route runs (too large, malformed JSON, another content
+  // type): OAuth clients expect invalid_request, not problem+json.
+  app.setErrorHandler((thrown, request, reply) => {
+    const err = fromBodyError(thrown, request.headers['content-type']);
+    if (err?.code === 'ERR_PAYLOAD_TOO_LARGE')
+      return send(reply, oauthError(400, 'invalid_request', err.userMessage));
+    if (err) return send(reply, oauthError(400, 'invalid_request', FORM_ONLY));
+    request.log.error({ err: thrown }, 'token exchange failed');
+    return send(reply, oauthError(500, 'server_error', 'the token exchange failed; retry'));
+  });
+
   app.post(
     '/token/exchange',
     {
@@ -95,13 +109,18 @@ export const exchangeRoutes: FastifyPluginAsync<ExchangeRouteDeps> = async (app,
     async (request, reply) => {
       const form = request.body;
       if (!(form instanceof URLSearchParams)) {
-        return send(
-          reply,
-          oauthError(400, 'invalid_request', 'send the request as application/x-www-form-urlencoded'),
-        );
+        return send(reply, oauthError(400, 'invalid_request', FORM_ONLY));
       }
       try {
-        if (one(form, 'grant_type') !== TOKEN_EXCHANGE_GRANT) {
+        const grantType = one(form, 'grant_type');
+        // RFC 6749 5.2: a missing parameter is invalid_request; an unknown grant type is not.
+        if (grantType === undefined) {
+          return send(
+            reply,
+            oauthError(400, 'invalid_request', `grant_type is required: ${TOKEN_EXCHANGE_GRANT}`),
+          );
+        }
+        if (grantType !== TOKEN_EXCHANGE_GRANT) {
           return send(
             reply,
             oauthError(400, 'unsupported_grant_type', `grant_type must be ${TOKEN_EXCHANGE_GRANT}`),

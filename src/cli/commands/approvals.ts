@@ -34,6 +34,8 @@ export function printRequest(io: CliIo, r: ApprovalRequestView): void {
     `requester: ${r.requester.subject} (${r.requester.kind})${r.requester.chain.length ? ` for ${r.requester.chain.map((a) => a.subject).join(' → ')}` : ''}`,
   );
   if (r.scope) say(io, `scope: ${r.scope}`);
+  const onBehalf = r.grantTo !== undefined && r.grantTo !== `user:${r.requester.subject}`;
+  if (onBehalf) say(io, `grant to: ${r.grantTo} (the root of the requester's chain)`);
   if (r.statement) say(io, `statement: ${r.statement}`);
   if (r.reason) say(io, `reason: ${r.reason}`);
   say(

@@ -1,12 +1,25 @@
 /**
  * @module `airlock request`: just-in-time access. Creates an approval request as --token's identity;
  * once approved a time-boxed grant exists. `--wait` waits for the decision and says how it ended.
+ * A delegate's request is granted to the root of its chain (docs/reviews.md#just-in-time-access).
  */
 import type { Command } from 'commander';
+import type { ApprovalRequestView } from '../../reviews/types.js';
 import { say } from '../io.js';
 import { printRequest } from './approvals.js';
 import { type CommandContext, globals } from './context.js';
 import { durationOption, withReviews } from './grants.js';
+
+/**
+ * For a delegate's request: the grant goes to the root of its chain, which is what the delegate
+ * uses (narrowed by its own scope). Undefined when the grant is the requester's own.
+ */
+export function grantNote(request: ApprovalRequestView): string | undefined {
+  const { grantTo, requester } = request;
+  if (grantTo === undefined || grantTo === `user:${requester.subject}`) return undefined;
+  const chain = requester.chain.map((a) => a.subject).join(' → ');
+  return `once approved the grant goes to ${grantTo} (${requester.subject} acts for ${chain}; its own scope still limits it)`;
+}
 
 /** Registers `airlock request`. */
 export function requestCommand(program: Command, { io, state }: CommandContext): void {
@@ -41,6 +54,8 @@ export function requestCommand(program: Command, { io, state }: CommandContext):
             io,
             `request ${created.id} is waiting for ${created.waitingFor.join(', ')} (approve: ${created.approveCommand})`,
           );
+          const onBehalf = grantNote(created);
+          if (onBehalf) say(io, onBehalf);
           return waitMs > 0 ? admin.waitApproval(created.id, waitMs) : created;
         });
         if (waitMs > 0) {
