@@ -9,12 +9,14 @@ import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { AirlockConfig, ListenAddress } from '../core/config.js';
+import type { Connection } from '../core/connection.js';
 import { readAudit } from './audit-export.js';
 import { readConnections } from './connections.js';
 import { listenAddress, optionalString, principalList, resolveFrom } from './fields.js';
 import { readNotifications } from './notifications.js';
 import { readIdentity } from './oidc-issuers.js';
 import { checkKeys, Findings, isMap, type YamlMap } from './problems.js';
+import { readRecordings } from './recordings.js';
 import { readRetention } from './retention.js';
 
 /** Top-level keys. */
@@ -31,6 +33,7 @@ const TOP_KEYS = [
   'audit',
   'retention',
   'notifications',
+  'recordings',
 ] as const;
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'silent'] as const;
 type LogLevel = (typeof LOG_LEVELS)[number];
@@ -53,6 +56,11 @@ export interface ConfigCheck {
   readonly config?: AirlockConfig;
   readonly problems: string[];
   readonly warnings: string[];
+  /**
+   * With problems: the connections that validated on their own, so a caller can still compile
+   * their policies and list those problems in the same run (`config check` lists every problem).
+   */
+  readonly validConnections?: readonly Connection[];
 }
 
 /** Parses and validates config YAML. Pure apart from the file-existence checks. */
@@ -83,8 +91,11 @@ export function parseConfig(yamlText: string, options: ParseOptions): ConfigChec
   const audit = readAudit(findings, root.audit, { baseDir, env: options.env });
   const retention = readRetention(findings, root.retention);
   const notifications = readNotifications(findings, root.notifications, { baseDir, env: options.env });
+  const recordings = readRecordings(findings, root.recordings, { baseDir, stateDir, sinks: audit.export });
 
-  if (findings.problems.length > 0) return { problems: findings.problems, warnings: findings.warnings };
+  if (findings.problems.length > 0) {
+    return { problems: findings.problems, warnings: findings.warnings, validConnections: connections };
+  }
   const config: AirlockConfig = {
     file,
     store,
@@ -99,6 +110,7 @@ export function parseConfig(yamlText: string, options: ParseOptions): ConfigChec
     audit,
     retention,
     notifications,
+    recordings,
     warnings: findings.warnings,
   };
   return { config, problems: findings.problems, warnings: findings.warnings };

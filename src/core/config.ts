@@ -128,6 +128,8 @@ export interface AirlockConfig {
   readonly notifications?: readonly NotificationTarget[];
   /** How long data is kept; an absent period keeps it forever. */
   readonly retention?: { readonly audit?: RetentionPeriod; readonly recordings?: RetentionPeriod };
+  /** Where session recordings are written; absent in configs built in code: `<stateDir>/recordings`. */
+  readonly recordings?: { readonly dir: string };
   /** Warnings found while loading (e.g. literal passwords); printed by `config check` and at start. */
   readonly warnings: readonly string[];
 }

@@ -21,6 +21,7 @@ import type { Connection, Protocol } from './connection.js';
 import { ALLOW_NO_RULE, type Decision, type Deny, type Hold } from './decision.js';
 import { AirlockError, toAirlockError } from './errors.js';
 import { type Identity, type IdentityRef, matchesPrincipal, toIdentityRef } from './identity.js';
+import { readOnlyBreach } from './read-only.js';
 import {
   type ClientInfo,
   type Session,
@@ -198,7 +199,11 @@ function outOfScope(access: SessionAccess, actions: ReadonlySet<string>, command
       )
         break;
     }
-    if (i === statements.length) return undefined;
+    if (i === statements.length) {
+      // The upstream read-only mode is defence in depth only while the client cannot switch it off.
+      const breach = access.readOnly ? readOnlyBreach(access.scope, command) : undefined;
+      return breach && { outcome: 'deny', rule: `scope:${access.scope}`, error: breach };
+    }
     const action = statements[i]!.action;
     const userMessage = `blocked by airlock: scope ${access.scope}: ${action} is outside your ${access.scope} access`;
     return {

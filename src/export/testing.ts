@@ -81,8 +81,11 @@ export interface TestReceiver {
   close(): Promise<void>;
 }
 
-/** Starts a receiver that verifies `X-Airlock-Signature` with `secret`. */
-export async function startReceiver(secret: string): Promise<TestReceiver> {
+/**
+ * Starts a receiver that verifies `X-Airlock-Signature` with `secret`, on `port` (default: any free
+ * one; pass the port of a closed receiver to bring "the same" receiver back after an outage).
+ */
+export async function startReceiver(secret: string, options: { port?: number } = {}): Promise<TestReceiver> {
   const accepted: ReceivedBatch[] = [];
   const refusals: number[] = [];
   let failing = 0;
@@ -118,7 +121,10 @@ export async function startReceiver(secret: string): Promise<TestReceiver> {
       res.end();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', resolve);
+  });
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}/ingest`,

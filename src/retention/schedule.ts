@@ -25,6 +25,8 @@ export interface RetentionDeps {
   readonly log: Logger;
   /** Default one hour. */
   readonly intervalMs?: number;
+  /** Delay before the first scheduled run. Default 60 s. */
+  readonly firstRunMs?: number;
   /** The session recordings (src/recordings/): their folder, and which are still being written. */
   readonly recordings?: { readonly dir: string; readonly isOpen?: (sessionId: string) => boolean };
 }
@@ -43,6 +45,10 @@ export interface RetentionStats {
   readonly recordingsDeleted: number;
   /** Node runs that stopped at an event that does not verify (or a checkpoint that does not). */
   readonly stopped: number;
+  /** Runs (scheduled and on demand) by how they ended: a failure deleted nothing it reports. */
+  readonly runs: { readonly success: number; readonly failure: number };
+  /** When the last run succeeded (by the server's clock, epoch ms); absent before the first. */
+  readonly lastSuccessMs?: number;
 }
 
 /** The server's retention: scheduled, and callable. */
@@ -62,6 +68,8 @@ export function createServerRetention(deps: RetentionDeps): ServerRetention {
   let deleted = 0;
   let stopped = 0;
   let recordingsDeleted = 0;
+  const runs = { success: 0, failure: 0 };
+  let lastSuccessMs: number | undefined;
   // Scheduled and on-demand runs alike are logged and counted, so an alert sees both.
   const report = (result: AuditRetentionResult) => {
     deleted += result.deleted;
@@ -94,6 +102,7 @@ export function createServerRetention(deps: RetentionDeps): ServerRetention {
       );
     return result;
   };
+  // Every run is counted by outcome, so "retention has not succeeded for hours" can be alerted on.
   const run = async (clock: Clock = deps.clock): Promise<ServerRetentionResult> => {
     if (!period && !recordingsPeriod) {
       throw new AirlockError(
@@ -101,6 +110,17 @@ export function createServerRetention(deps: RetentionDeps): ServerRetention {
         'neither retention.audit nor retention.recordings is configured',
       );
     }
+    try {
+      const result = await runOnce(clock);
+      runs.success++;
+      lastSuccessMs = clock.nowMs();
+      return result;
+    } catch (err) {
+      runs.failure++;
+      throw err;
+    }
+  };
+  const runOnce = async (clock: Clock): Promise<ServerRetentionResult> => {
     // Recordings first (see the module comment).
     const recordings = await runRecordings(clock);
     const extra = recordings ? { recordings } : {};
@@ -120,6 +140,7 @@ export function createServerRetention(deps: RetentionDeps): ServerRetention {
       ? new RetentionJob({
           run: () => run(),
           ...(deps.intervalMs ? { intervalMs: deps.intervalMs } : {}),
+          ...(deps.firstRunMs ? { firstRunMs: deps.firstRunMs } : {}),
           onError: (err) => log.error({ err }, 'audit retention failed; it runs again within the hour'),
         })
       : undefined;
@@ -127,6 +148,12 @@ export function createServerRetention(deps: RetentionDeps): ServerRetention {
     run,
     start: () => job?.start(),
     stop: async () => job?.stop(),
-    stats: () => ({ deleted, stopped, recordingsDeleted }),
+    stats: () => ({
+      deleted,
+      stopped,
+      recordingsDeleted,
+      runs: { ...runs },
+      ...(lastSuccessMs !== undefined ? { lastSuccessMs } : {}),
+    }),
   };
 }

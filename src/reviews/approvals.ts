@@ -313,6 +313,18 @@ export class ApprovalStore {
     return (await this.consume(Number(single.id))) ? this.get(Number(single.id)) : undefined;
   }
 
+  /** Of `ids`, those decided or closed in the store (one indexed query, for the waiter's re-check). */
+  async decidedAmong(ids: readonly number[]): Promise<number[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.#db
+      .selectFrom('approval_requests')
+      .select('id')
+      .where('id', 'in', [...ids])
+      .where('status', '<>', 'pending')
+      .execute();
+    return rows.map((r) => Number(r.id));
+  }
+
   /** Marks a single-use approval used; false when someone else used it first. */
   async consume(id: number): Promise<boolean> {
     const result = await this.#db

@@ -122,7 +122,9 @@ export class ReviewService implements AccessReviews {
     this.suspensions = new SuspensionStore(shared);
     this.campaigns = new CampaignService({ ...shared, reviews: this });
     this.approvals = new ApprovalStore({ ...shared, settings: (name) => this.settings(name) });
-    this.waiter = new ApprovalWaiter((id) => this.approvals.get(id));
+    this.waiter = new ApprovalWaiter((id) => this.approvals.get(id), {
+      decided: (ids) => this.approvals.decidedAmong(ids),
+    });
   }
 
   /** The connection (ERR_CONNECTION_UNKNOWN when there is none). */

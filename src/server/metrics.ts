@@ -22,7 +22,12 @@ export interface MetricSources {
     readonly deleted: number;
     readonly stopped: number;
     readonly recordingsDeleted: number;
+    /** Runs by outcome and when the last one succeeded (epoch ms). */
+    readonly runs?: { readonly success: number; readonly failure: number };
+    readonly lastSuccessMs?: number;
   };
+  /** Config reloads since start by outcome (src/server/reload.ts). */
+  readonly configReloads?: () => { readonly success: number; readonly failure: number };
   /** Approver notifications by how they ended (src/notify/). */
   readonly notifications?: () => {
     readonly delivered: number;
@@ -145,6 +150,43 @@ export function createMetrics(sources: MetricSources): Metrics {
     collect() {
       this.reset();
       this.inc(sources.retention?.().stopped ?? 0);
+    },
+  });
+
+  new Counter({
+    name: 'airlock_retention_runs_total',
+    help: 'Retention runs (scheduled and on demand) by outcome; a failed run is retried at the next interval',
+    labelNames: ['outcome'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const runs = sources.retention?.().runs;
+      if (!runs) return;
+      this.inc({ outcome: 'success' }, runs.success);
+      this.inc({ outcome: 'failure' }, runs.failure);
+    },
+  });
+  new Gauge({
+    name: 'airlock_retention_last_success_timestamp_seconds',
+    help: 'When the last retention run succeeded (Unix seconds); no sample before the first',
+    registers: [registry],
+    collect() {
+      this.reset();
+      const last = sources.retention?.().lastSuccessMs;
+      if (last !== undefined) this.set(last / 1000);
+    },
+  });
+  new Counter({
+    name: 'airlock_config_reloads_total',
+    help: 'Config reloads (SIGHUP, API) by outcome; failure: the file was rejected and the running config stays',
+    labelNames: ['outcome'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const reloads = sources.configReloads?.();
+      if (!reloads) return;
+      this.inc({ outcome: 'success' }, reloads.success);
+      this.inc({ outcome: 'failure' }, reloads.failure);
     },
   });
 

@@ -44,6 +44,34 @@ describe('prepareConfig', () => {
     assert.equal(result.problems.length, 2, result.problems.join('\n'));
   });
 
+  test('key problems and Cedar problems are listed together, so one run shows everything to fix', async () => {
+    writeFileSync(join(dir, 'broken2.cedar'), 'forbid (principal, action, resource) when { context.x == };');
+    const file = join(dir, 'both.yaml');
+    writeFileSync(
+      file,
+      yaml(
+        [
+          connection('a', ', policies: [broken2.cedar]'),
+          connection('b', ', guardrails: { deny: [dorp] }'),
+          connection('c', ', guardrails: { deny: [drop] }'),
+        ],
+        'loging: { level: info }\nretention: { recordings: 1h }\n',
+      ),
+    );
+    const result = await prepareConfig(file, { PW: 'x' });
+    assert.ok(!result.ok);
+    const text = result.problems.join('\n');
+    assert.match(text, /unknown key "loging"/);
+    assert.match(text, /retention\.recordings/);
+    assert.match(text, /connections\[1\]\.guardrails\.deny\[0\]/);
+    assert.match(
+      text,
+      /connection a: .*broken2\.cedar/,
+      'the Cedar problem is not hidden by the key problems',
+    );
+    assert.equal(result.problems.length, 4, text);
+  });
+
   test('a valid file comes with its compiled policy', async () => {
     const file = join(dir, 'good.yaml');
     writeFileSync(file, yaml([connection('a', ', guardrails: { deny: [drop] }')]));
@@ -190,6 +218,23 @@ describe('ConfigReloader', () => {
       failAudit = false;
     }
     assert.equal(current, before);
+  });
+
+  test('export sinks and retention periods are not swapped live: restart required, running values kept', async () => {
+    const before = current;
+    writeFileSync(
+      file,
+      yaml(
+        [connection('keep'), connection('narrow')],
+        'retention: { audit: 30d }\naudit: { export: [{ name: s, type: jsonl, path: ./x.jsonl }] }\n',
+      ),
+    );
+    const report = await reloader.reload(OPERATOR, 'api');
+    assert.equal(report.outcome, 'success', report.problems.join('\n'));
+    assert.deepEqual(report.restartRequired, ['audit', 'retention']);
+    assert.deepEqual(current.audit, before.audit, 'the running exporter keeps its sinks');
+    assert.deepEqual(current.retention, before.retention, 'the running retention job keeps its periods');
+    assert.ok(logs.some((l) => l.includes('retention changed; restart airlock')));
   });
 });
 

@@ -6,7 +6,8 @@
  * already open, are decided with the new policy; open sessions keep their target connection.
  * Sessions whose connection was removed, or whose identity lost access to it, end at once
  * (ERR_SESSION_TERMINATED). Keys the running process cannot swap (listeners, store, stateDir, node,
- * identity providers) keep their old values until a restart, with a warning.
+ * identity providers, export sinks, retention periods) keep their old values until a restart, with
+ * a warning.
  */
 import type { Logger } from 'pino';
 import type { ConfigReloadView } from '../admin/service.js';
@@ -17,6 +18,7 @@ import type { Connection } from '../core/connection.js';
 import { AirlockError, toAirlockError } from '../core/errors.js';
 import type { CommandPolicy, Gate, LiveSession, PolicyVerdict } from '../core/gate.js';
 import { type Identity, matchesPrincipal, toIdentityRef } from '../core/identity.js';
+import { accessPrincipal } from '../identity/delegation.js';
 import { PolicyEngine, type PolicyInput } from '../policy/index.js';
 
 /** A config file read and compiled, or everything wrong with it. */
@@ -36,20 +38,30 @@ export type PreparedConfig =
 export async function prepareConfig(file: string, env: NodeJS.ProcessEnv): Promise<PreparedConfig> {
   const checked = await checkConfigFile(file, env);
   if (!checked.config || checked.problems.length > 0) {
-    return { ok: false, problems: checked.problems, warnings: checked.warnings };
+    // The connections that are fine on their own are still compiled: a broken `.cedar` file must
+    // show in the same run as a typo elsewhere, not only after the typo is fixed.
+    const valid = checked.validConnections ?? [];
+    const cedar = valid.length > 0 ? compile(valid).problems : [];
+    return { ok: false, problems: [...checked.problems, ...cedar], warnings: checked.warnings };
   }
+  const compiled = compile(checked.config.connections);
+  if (!compiled.policy) return { ok: false, problems: compiled.problems, warnings: checked.warnings };
+  return {
+    ok: true,
+    config: checked.config,
+    policy: compiled.policy,
+    warnings: [...checked.warnings, ...compiled.policy.warnings],
+  };
+}
+
+/** Compiles the connections' guardrails and policies: the engine, or every problem found. */
+function compile(connections: readonly Connection[]): { policy?: PolicyEngine; problems: string[] } {
   try {
-    const policy = new PolicyEngine({ connections: checked.config.connections });
-    return {
-      ok: true,
-      config: checked.config,
-      policy,
-      warnings: [...checked.warnings, ...policy.warnings],
-    };
+    return { policy: new PolicyEngine({ connections }), problems: [] };
   } catch (thrown) {
     const err = toAirlockError(thrown);
     const problems = err.code === 'ERR_CONFIG_INVALID' && err.detail ? err.detail.split('\n') : [err.message];
-    return { ok: false, problems, warnings: checked.warnings };
+    return { problems };
   }
 }
 
@@ -97,8 +109,22 @@ export function diffConnections(before: readonly Connection[], after: readonly C
   return { added, changed, removed };
 }
 
-/** Top-level keys a running server cannot swap: they keep their old values until a restart. */
-const RESTART_KEYS = ['store', 'stateDir', 'node', 'listen', 'identity'] as const;
+/**
+ * Top-level keys a running server cannot swap: they keep their old values until a restart. The
+ * exporter's loops and cursors (`audit`) and the retention schedule (`retention`) are built once at
+ * start, and so is the recorder's folder (`recordings`); swapping them mid-delivery or mid-run is
+ * not worth the risk of a skipped or doubled batch.
+ */
+const RESTART_KEYS = [
+  'store',
+  'stateDir',
+  'node',
+  'listen',
+  'identity',
+  'audit',
+  'retention',
+  'recordings',
+] as const;
 
 /** The keys of `RESTART_KEYS` whose value differs between the two configs. */
 export function restartRequired(before: AirlockConfig, after: AirlockConfig): string[] {
@@ -124,14 +150,31 @@ export type ReloadTrigger = 'signal' | 'api';
 export class ConfigReloader {
   readonly #deps: ReloadDeps;
   #queue: Promise<unknown> = Promise.resolve();
+  readonly #outcomes = { success: 0, failure: 0 };
 
   constructor(deps: ReloadDeps) {
     this.#deps = deps;
   }
 
+  /** Reloads since start by outcome (a refused or unjournaled reload is a failure), for `/metrics`. */
+  stats(): { readonly success: number; readonly failure: number } {
+    return { ...this.#outcomes };
+  }
+
   /** Reloads as `actor`; resolves with what happened (never rejects for an invalid file). */
   reload(actor: Identity, trigger: ReloadTrigger): Promise<ConfigReloadView> {
-    const next = this.#queue.then(() => this.#reload(actor, trigger));
+    const next = this.#queue
+      .then(() => this.#reload(actor, trigger))
+      .then(
+        (report) => {
+          this.#outcomes[report.outcome]++;
+          return report;
+        },
+        (err: unknown) => {
+          this.#outcomes.failure++;
+          throw err;
+        },
+      );
     this.#queue = next.catch(() => {});
     return next;
   }
@@ -192,17 +235,27 @@ export class ConfigReloader {
       node: before.node,
       listen: before.listen,
       identity: before.identity,
+      audit: before.audit,
+      retention: before.retention,
+      recordings: before.recordings,
     };
     const byName = new Map(config.connections.map((c) => [c.name, c]));
     // Why a live session on a changed or removed connection must end, if it must.
-    const ending = (name: string, identity: Identity, opened: Connection): AirlockError | undefined => {
+    const ending = (
+      name: string,
+      identity: Identity,
+      opened: Connection,
+      source = 'access',
+    ): AirlockError | undefined => {
       const connection = byName.get(name);
       if (!connection) {
         return new AirlockError('ERR_SESSION_TERMINATED', `connection ${name} removed by config reload`, {
           userMessage: `the connection "${name}" was removed from Airlock's configuration`,
         });
       }
-      if (!matchesPrincipal(identity, connection.access)) {
+      // Only a session the access list admitted rests on it, and a delegate's through its root's
+      // entry; grant-admitted sessions end with their grant (change feed), not with a reload.
+      if (source.startsWith('access') && !matchesPrincipal(accessPrincipal(identity), connection.access)) {
         return new AirlockError('ERR_SESSION_TERMINATED', `${identity.subject} lost access to ${name}`, {
           userMessage: `"${identity.subject}" no longer has access to connection "${name}"`,
         });
@@ -257,13 +310,18 @@ export class ConfigReloader {
   /** Live sessions on `touched` connections that the new config no longer allows, with the reason. */
   #sessionsToEnd(
     touched: ReadonlySet<string>,
-    ending: (name: string, identity: Identity, opened: Connection) => AirlockError | undefined,
+    ending: (
+      name: string,
+      identity: Identity,
+      opened: Connection,
+      source?: string,
+    ) => AirlockError | undefined,
   ): [LiveSession, AirlockError][] {
     const found: [LiveSession, AirlockError][] = [];
     for (const live of this.#deps.gate.liveSessions()) {
       const name = live.session.connection.name;
       if (!touched.has(name)) continue;
-      const err = ending(name, live.session.identity, live.session.connection);
+      const err = ending(name, live.session.identity, live.session.connection, live.session.access?.source);
       if (err) found.push([live, err]);
     }
     return found;

@@ -126,7 +126,7 @@ export async function startServer(
   // Database session recordings are built from the journal (src/recordings/), so every protocol
   // gets them; attached before orphans are closed so an interrupted recording gets its end line.
   const recorder = new SessionRecorder({
-    dir: join(config.stateDir, 'recordings'),
+    dir: config.recordings?.dir ?? join(config.stateDir, 'recordings'),
     onError: (err, session) =>
       log.warn({ err, session }, 'session recording failed; it stops for this session'),
   });
@@ -269,6 +269,7 @@ export async function startServer(
     exportDeadLetters: () => exporter.deadLettered(),
     retention: () => retention.stats(),
     notifications: () => notifications.stats(),
+    configReloads: () => reloader.stats(),
   });
   const adminDeps: LocalAdminDeps = {
     db: store.db,

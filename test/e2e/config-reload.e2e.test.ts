@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import type { ConfigReloadEvent } from '../../src/audit/events.js';
@@ -214,6 +215,67 @@ describe('config reload', () => {
     writeFileSync(h.configFile, good);
   });
 
+  test('config check lists every problem of a file with six, Cedar included, and exits 2', async () => {
+    const good = readFileSync(h.configFile, 'utf8');
+    writeFileSync(
+      join(h.dir, 'broken.cedar'),
+      'forbid (principal, action, resource) when { context.x == };\n',
+    );
+    const bad = good
+      .replace('node: e2e', 'node: e2e\nlogging_level: debug') // 1. unknown key
+      .replace('guardrails: { deny: [drop] }', 'guardrails: { deny: [dorp] }') // 2. unknown guardrail
+      .replace(
+        '  - name: nowhere\n',
+        '  - name: nowhere\n    policies: [./broken.cedar]\n', // 3. a .cedar file that does not parse
+      )
+      .concat(
+        [
+          'retention: { audit: 400d, recordings: 12h }', // 4. shorter than a day
+          'recordings: { dir: . }', // 5. the state folder: retention would delete the journal
+          'audit: { export: [{ name: siem, type: webhook, url: "ftp://siem" }] }', // 6. URL and secret
+        ].join('\n'),
+      );
+    const file = join(h.dir, 'six-problems.yaml');
+    writeFileSync(file, bad);
+    const check = await h.cli(['config', 'check', file]);
+    assert.equal(check.code, 2, check.stdout);
+    const listed = check.stderr.split('\n').filter((l) => l.startsWith('  '));
+    assert.match(check.stderr, new RegExp(`six-problems\\.yaml: ${listed.length} problem\\(s\\)`));
+    for (const expected of [
+      /unknown key "logging_level" at top level/,
+      /guardrails\.deny\[0\]: .*received "dorp"/,
+      /connection nowhere: .*broken\.cedar/,
+      /retention\.recordings: expected a duration of at least one day/,
+      /recordings\.dir: .* holds the audit journal/,
+      /audit\.export\[0\]\.url: expected an http:\/\/ or https:\/\/ URL/,
+      /audit\.export\[0\]\.secret: required key is missing/,
+    ]) {
+      assert.ok(
+        listed.some((l) => expected.test(l)),
+        `${expected} in:\n${listed.join('\n')}`,
+      );
+    }
+    assert.equal(listed.length, 7, listed.join('\n'));
+    assert.equal(readFileSync(h.configFile, 'utf8'), good, 'the running server’s file is untouched');
+  });
+
+  test('a reload that changes export sinks or retention applies the rest and asks for a restart', async () => {
+    const good = readFileSync(h.configFile, 'utf8');
+    writeFileSync(h.configFile, `${good}\nretention: { audit: 30d }\n`);
+    try {
+      const report = await h.server.reloadConfig();
+      assert.equal(report.outcome, 'success', report.problems.join('\n'));
+      assert.deepEqual(report.restartRequired, ['retention']);
+      // The running retention job keeps its (absent) periods until a restart.
+      await assert.rejects(h.server.runRetention(), { code: 'ERR_BAD_REQUEST' });
+      assert.ok(h.logs.some((l) => l.includes('retention changed; restart airlock to apply it')));
+      assert.equal((await live.query('select 1 as n')).rows[0].n, 1, 'the live session goes on');
+    } finally {
+      writeFileSync(h.configFile, good);
+      await h.server.reloadConfig();
+    }
+  });
+
   test('SIGHUP applies a removal: the live session on the removed connection is told and ended', async () => {
     const onReporting = new pg.Client({ connectionString: h.url(agent, 'reporting') });
     const ended = new Promise<Error>((resolve) => onReporting.once('error', resolve));
@@ -238,6 +300,16 @@ describe('config reload', () => {
     assert.equal(last.outcome, 'success');
     assert.deepEqual([last.added, last.changed, last.removed], [[], ['appdb'], ['reporting']]);
     assert.equal(last.sessionsEnded, 1);
+    // The ended session's own trail says why, and the removed name takes no new sessions.
+    const ends = (await searchAudit(h.server.store.db, { type: 'session.end', connection: 'reporting' })) as {
+      error?: { code: string };
+    }[];
+    assert.ok(
+      ends.some((e) => e.error?.code === 'ERR_SESSION_TERMINATED'),
+      JSON.stringify(ends),
+    );
+    const again = new pg.Client({ connectionString: h.url(agent, 'reporting') });
+    await assert.rejects(again.connect(), /there is no connection named "reporting"/);
   });
 
   test('masking rules follow a reload: live sessions mask (and unmask) from their next statement', async () => {

@@ -1,8 +1,10 @@
 /**
  * GET /metrics from a running server after real statements through Airlock: decisions are counted
- * by outcome and rule, and the families the review gate and masking will feed are registered.
+ * by outcome and rule, the families the review gate and masking feed are registered, config
+ * reloads are counted by outcome, and docs/operations.md lists exactly the families a scrape has.
  */
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { type AirlockHarness, appConnection, startAirlock } from '../harness/airlock.js';
@@ -73,5 +75,38 @@ describe('metrics', () => {
     assert.match(text, /^airlock_audit_retention_stopped_total 0$/m);
     assert.match(text, /^airlock_audit_retention_deleted_total 0$/m);
     assert.match(text, /^airlock_recordings_deleted_total 0$/m);
+  });
+
+  test('config reloads are counted by outcome', async () => {
+    const good = readFileSync(h.configFile, 'utf8');
+    assert.equal((await h.server.reloadConfig()).outcome, 'success');
+    writeFileSync(h.configFile, `${good}\nnot-a-key: 1\n`);
+    try {
+      assert.equal((await h.server.reloadConfig()).outcome, 'failure');
+    } finally {
+      writeFileSync(h.configFile, good);
+    }
+    const text = await scrape();
+    assert.match(text, /^# TYPE airlock_config_reloads_total counter$/m);
+    assert.equal(sample(text, 'airlock_config_reloads_total', 'outcome="success"'), 1);
+    assert.equal(sample(text, 'airlock_config_reloads_total', 'outcome="failure"'), 1);
+  });
+
+  test('docs/operations.md lists exactly the families a real scrape has, with their types', async () => {
+    const text = await scrape();
+    const scraped = new Map([...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => [m[1]!, m[2]!] as const));
+    const doc = readFileSync(new URL('../../docs/operations.md', import.meta.url), 'utf8');
+    const metricsSection = doc.slice(doc.indexOf('## Metrics'), doc.indexOf('## Logs'));
+    const documented = new Map(
+      [...metricsSection.matchAll(/^\| `(airlock_[a-z_]+)` \| (\w+) \|/gm)].map(
+        (m) => [m[1]!, m[2]!] as const,
+      ),
+    );
+    assert.ok(scraped.size > 10 && documented.size > 10);
+    assert.deepEqual(
+      [...scraped].sort(),
+      [...documented].sort(),
+      'every exported family is documented with its type, and every documented one is exported',
+    );
   });
 });

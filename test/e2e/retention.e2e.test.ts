@@ -85,6 +85,12 @@ audit:
     const record = JSON.parse(run.record) as { deleted: number; period: string; nodes: unknown[] };
     assert.equal(record.deleted, last - 1);
     assert.equal(record.period, '1d');
+    const { host, port } = h.server.addresses.api;
+    const metrics = await (await fetch(`http://${host}:${port}/metrics`)).text();
+    assert.match(metrics, /^airlock_retention_runs_total\{outcome="success"\} [1-9]/m);
+    assert.match(metrics, /^airlock_retention_runs_total\{outcome="failure"\} 0$/m);
+    const stamp = Number(/^airlock_retention_last_success_timestamp_seconds (\S+)$/m.exec(metrics)?.[1]);
+    assert.ok(Math.abs(stamp * 1000 - (Date.now() + 2 * DAY)) < 60_000, `by the run's clock: ${stamp}`);
 
     const verify = await h.cli(['audit', 'verify']);
     assert.equal(verify.code, 0, verify.stderr);
@@ -194,7 +200,8 @@ describe('audit retention over a tampered row', () => {
 describe('session recordings and their retention', () => {
   let h: AirlockHarness;
   let token: string;
-  const recordings = () => join(h.dir, 'recordings');
+  // A folder of its own (`recordings.dir`), as on a separate volume: written and cleaned there.
+  const recordings = () => join(h.dir, 'recording-volume', 'db');
   const sessionIds = async () =>
     (
       await h.server.store.db
@@ -220,7 +227,7 @@ describe('session recordings and their retention', () => {
 
   before(async () => {
     h = await startAirlock({
-      extraYaml: 'retention: { audit: 1d, recordings: 1d }',
+      extraYaml: 'retention: { audit: 1d, recordings: 1d }\nrecordings: { dir: ./recording-volume/db }',
       extraConnections: appConnection(
         'guarded',
         '    access: [group:agents]\n    guardrails:\n      deny: [drop]\n',
@@ -248,6 +255,7 @@ describe('session recordings and their retention', () => {
       await waitFor(() => existsSync(join(recordings(), `${id}.jsonl`)) && lines(id).at(-1)?.type === 'end'),
       'the recording is closed with its end line',
     );
+    assert.equal(existsSync(join(h.dir, 'recordings')), false, 'nothing in the default folder');
     const got = lines(id);
     assert.deepEqual(
       { ...got[0], client: undefined, start: undefined },

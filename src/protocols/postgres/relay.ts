@@ -33,7 +33,7 @@ import { TappedOutbox } from './masking/tap.js';
 import { flushOutbox, Outbox } from './outbox.js';
 import { ResultTracker } from './results.js';
 import type { ClientSocket } from './startup.js';
-import { unsafeReportedSetting } from './startup-guard.js';
+import { readOnlyLost, unsafeReportedSetting } from './startup-guard.js';
 import type { UpstreamSocket } from './upstream.js';
 
 /** Builds a session's masking; `onReady` replays frames held for a catalog lookup. */
@@ -242,7 +242,9 @@ export class Relay {
         break;
       }
       case BackendCode.ParameterStatus: {
-        const unsafe = unsafeReportedSetting(frame);
+        const unsafe =
+          unsafeReportedSetting(frame) ??
+          (this.#o.session.access?.readOnly ? readOnlyLost(frame) : undefined);
         if (unsafe) {
           // Later statements would be read differently by the server than by the classifier.
           const err = new AirlockError('ERR_UNSAFE_SESSION_SETTING', unsafe, { userMessage: unsafe });

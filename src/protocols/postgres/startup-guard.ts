@@ -113,3 +113,17 @@ export function unsafeReportedSetting(frame: Frame): string | undefined {
     ? unsafeServerSetting(message.parameter, message.value)
     : undefined;
 }
+
+/**
+ * For a read-only session (a read scope): a reason when the server reports that new transactions
+ * may write again, which only a function calling set_config can do unseen (the gate refuses the
+ * statements that say so, src/core/read-only.ts). PostgreSQL reports the setting since version 14.
+ */
+export function readOnlyLost(frame: Frame): string | undefined {
+  const message = decodeBackend(frame);
+  if (message.name !== 'parameterStatus') return undefined;
+  if (message.parameter.toLowerCase() !== 'default_transaction_read_only') return undefined;
+  return message.value.toLowerCase() === 'on'
+    ? undefined
+    : `the target session reported default_transaction_read_only=${message.value}; a read-scoped session must stay read-only, so it was closed`;
+}
