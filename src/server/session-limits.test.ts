@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { ManualClock } from '../core/clock.js';
+import type { AirlockError } from '../core/errors.js';
+import type { Gate } from '../core/gate.js';
 import type { Identity } from '../core/identity.js';
 import type { Session } from '../core/session.js';
-import { formatMs, sessionsOf } from './session-limits.js';
+import { formatMs, SessionSupervisor, sessionsOf } from './session-limits.js';
 
 function person(subject: string, issuer = 'airlock'): Identity {
   return {
@@ -87,5 +90,72 @@ describe('formatMs', () => {
     assert.equal(formatMs(90_000), '1m30s');
     assert.equal(formatMs(600), '600ms');
     assert.equal(formatMs(0), '0s');
+  });
+});
+
+describe('SessionSupervisor.sweep ends what outlived its allowance', () => {
+  const start = Date.UTC(2026, 0, 1);
+  const connection = { name: 'orders', limits: { idleMs: 60_000, maxSessionMs: 3_600_000 } };
+
+  /** A gate double: live sessions with their last activity, recording what each was told. */
+  function gateOf(sessions: { id: string; identity: Identity; access?: object; activeAt: number }[]) {
+    const told = new Map<string, string>();
+    const live = sessions.map((s) => ({
+      session: {
+        id: s.id,
+        identity: s.identity,
+        connection,
+        startedAt: new Date(start),
+        ...(s.access ? { access: s.access } : {}),
+      } as unknown as Session,
+      terminate: (err: AirlockError) => told.set(s.id, `${err.code}: ${err.userMessage}`),
+    }));
+    const gate = {
+      liveSessions: () => live.values(),
+      lastActiveMs: (id: string) => sessions.find((s) => s.id === id)?.activeAt,
+    } as unknown as Gate;
+    return { gate, told };
+  }
+
+  test('token expiry, grant end, maxSession and idle, each with its own message', () => {
+    const clock = new ManualClock(start);
+    const expiring = {
+      ...delegateOf(person('alice'), 'brief', ['alice']),
+      expiresAt: new Date(start + 600_000),
+    };
+    const { gate, told } = gateOf([
+      { id: 'token', identity: expiring, activeAt: start + 3_599_000 },
+      {
+        id: 'grant',
+        identity: person('bob'),
+        access: { grantId: 'g1', expiresAt: new Date(start + 1_800_000) },
+        activeAt: start + 3_599_000,
+      },
+      // Busy to the last second: the session's length, not idleness, ends it.
+      { id: 'long', identity: person('carol'), activeAt: start + 3_599_000 },
+      { id: 'idle', identity: person('dan'), activeAt: start + 3_000_000 },
+    ]);
+    const supervisor = new SessionSupervisor({
+      gate,
+      clock,
+      connections: () => new Map([['orders', connection]]) as never,
+    });
+
+    clock.advance(3_599_999);
+    assert.equal(supervisor.sweep(), 3, 'token, grant and idle are due; the busy one is not yet');
+    assert.match(
+      told.get('token') ?? '',
+      /^ERR_SESSION_TIMEOUT: the token of "brief" expired at 2026-01-01T00:10:00\.000Z$/,
+    );
+    assert.match(
+      told.get('grant') ?? '',
+      /the grant that admitted this session \(g1\) ended at 2026-01-01T00:30:00\.000Z/,
+    );
+    assert.match(told.get('idle') ?? '', /the session was idle for 1m on "orders"/);
+    assert.equal(told.has('long'), false);
+
+    clock.advance(1);
+    supervisor.sweep();
+    assert.match(told.get('long') ?? '', /the session reached the maximum length of 1h on "orders"/);
   });
 });

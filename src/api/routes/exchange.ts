@@ -140,6 +140,15 @@ export const exchangeRoutes: FastifyPluginAsync<ExchangeRouteDeps> = async (app,
             oauthError(400, 'invalid_request', `subject_token_type must be ${ACCESS_TOKEN_TYPE}`),
           );
         }
+        // RFC 8693 2.1: Airlock issues one type; asking for another (an id_token, a refresh token)
+        // must fail rather than hand back something the client did not ask for.
+        const requestedType = one(form, 'requested_token_type');
+        if (requestedType !== undefined && requestedType !== ACCESS_TOKEN_TYPE) {
+          return send(
+            reply,
+            oauthError(400, 'invalid_request', `requested_token_type must be ${ACCESS_TOKEN_TYPE}`),
+          );
+        }
         const kind = one(form, 'actor_kind');
         if (kind !== undefined && !KINDS.includes(kind as IdentityKind)) {
           return send(

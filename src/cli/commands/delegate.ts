@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { AirlockError } from '../../core/errors.js';
 import type { IdentityKind } from '../../core/identity.js';
-import { withAdmin } from '../context.js';
+import { resolveRemote, withAdmin } from '../context.js';
 import { printJson, say } from '../io.js';
 import { type CommandContext, globals } from './context.js';
 import { durationOption } from './grants.js';
@@ -19,6 +19,12 @@ interface DelegateFlags {
   scope: string[];
   ttl?: string;
   json?: boolean;
+}
+
+/** The stored login's token when the command goes to the stored server (no config named). */
+function storedLogin(flags: ReturnType<typeof globals>, io: CommandContext['io']): string | undefined {
+  if (flags.config ?? io.env.AIRLOCK_CONFIG) return undefined;
+  return resolveRemote(flags, io)?.token;
 }
 
 /** Registers `airlock delegate`. */
@@ -37,10 +43,13 @@ export function delegateCommand(program: Command, { io }: CommandContext): void 
     .option('--json', 'print the result as JSON')
     .action(async (opts: DelegateFlags, cmd: Command) => {
       const flags = globals(cmd);
-      const subjectToken = flags.token ?? io.env.AIRLOCK_TOKEN;
+      // After `airlock login` the person delegates from their stored login, like any other command
+      // (resolveRemote: only for the stored server, only until it expires, never with a named config).
+      const subjectToken = flags.token ?? io.env.AIRLOCK_TOKEN ?? storedLogin(flags, io);
       if (!subjectToken) {
         throw new AirlockError('ERR_TOKEN_MISSING', 'delegate without --token', {
-          userMessage: 'airlock delegate needs the parent token: --token TOKEN or AIRLOCK_TOKEN',
+          userMessage:
+            'airlock delegate needs the parent token: --token TOKEN, AIRLOCK_TOKEN, or `airlock login --server URL` first',
         });
       }
       if (!KINDS.includes(opts.kind as IdentityKind)) {
