@@ -13,6 +13,7 @@ import { execFile } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { type AirlockHarness, appConnection, startAirlock } from '../harness/airlock.js';
+import { leaksIn, recoverableForms } from '../harness/leak-forms.js';
 
 const MASKED = appConnection(
   'masked',
@@ -58,26 +59,10 @@ create schema other;
 `;
 
 /** Every recoverable form of every raw value. */
-const FORMS: string[] = (() => {
-  const forms = new Set<string>();
-  for (const row of ROWS) {
-    for (const raw of row.slice(2) as string[]) {
-      forms.add(raw);
-      forms.add(raw.toUpperCase());
-      forms.add([...raw].reverse().join(''));
-      forms.add(Buffer.from(raw).toString('base64').replace(/=+$/, ''));
-      forms.add(Buffer.from(raw).toString('hex'));
-      const digits = raw.replace(/\D/g, '');
-      if (digits.length >= 9) forms.add(digits);
-      if (raw.includes('@')) forms.add(raw.split('@')[0]!);
-    }
-  }
-  return [...forms];
-})();
+const FORMS: string[] = recoverableForms(ROWS.flatMap((row) => row.slice(2) as string[]));
 
 function leaks(text: string): string[] {
-  const flat = text.replace(/\s+/g, ' ');
-  return FORMS.filter((f) => text.includes(f) || flat.includes(f));
+  return leaksIn(text, FORMS);
 }
 
 /** Statements that store a masked value in a channel, and the statement that reads that channel back. */

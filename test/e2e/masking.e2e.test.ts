@@ -11,6 +11,7 @@ import { execFile } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { type AirlockHarness, appConnection, startAirlock } from '../harness/airlock.js';
+import { leaksIn, recoverableForms } from '../harness/leak-forms.js';
 
 const MASKED = appConnection(
   'masked',
@@ -56,28 +57,10 @@ analyze customers;
 `;
 
 /** Every recoverable form of every raw value. */
-const FORMS: string[] = (() => {
-  const forms = new Set<string>([
-    String(ACCOUNT.balance),
-    ACCOUNT.token,
-    ACCOUNT.token.replaceAll('-', ''),
-    ACCOUNT.born,
-  ]);
-  for (const row of ROWS) {
-    for (const raw of row.slice(2) as string[]) {
-      forms.add(raw);
-      forms.add(raw.toUpperCase());
-      forms.add([...raw].reverse().join(''));
-      forms.add(Buffer.from(raw).toString('base64').replace(/=+$/, ''));
-      forms.add(Buffer.from(raw).toString('hex'));
-      const digits = raw.replace(/\D/g, '');
-      if (digits.length >= 9) forms.add(digits);
-      // The local part of an email alone identifies the person.
-      if (raw.includes('@')) forms.add(raw.split('@')[0]!);
-    }
-  }
-  return [...forms];
-})();
+const FORMS: string[] = recoverableForms(
+  ROWS.flatMap((row) => row.slice(2) as string[]),
+  [String(ACCOUNT.balance), ACCOUNT.token, ACCOUNT.token.replaceAll('-', ''), ACCOUNT.born],
+);
 
 /** node-postgres options its type definitions lack (`lib/query.js` reads both). */
 interface Run {
@@ -103,11 +86,7 @@ function replacer(_: string, v: unknown): unknown {
 }
 
 function leaks(text: string): string[] {
-  const flat = text.replace(/\s+/g, ' ');
-  const digitsOnly = text.replace(/\D/g, '');
-  return FORMS.filter(
-    (f) => text.includes(f) || flat.includes(f) || (/^\d+$/.test(f) && digitsOnly.includes(f)),
-  );
+  return leaksIn(text, FORMS);
 }
 
 /** Exfiltration attempts, each one statement text (psql may run several separated by ;). */
