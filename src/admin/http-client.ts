@@ -62,8 +62,18 @@ export async function callApi<T>(
       cause,
     });
   }
-  const text = await response.text();
-  const parsed = text ? (JSON.parse(text) as unknown) : undefined;
+  let text: string;
+  try {
+    text = await response.text();
+  } catch (cause) {
+    throw new AirlockError('ERR_UPSTREAM_UNREACHABLE', `${base}: answer cut off`, {
+      userMessage: `the connection to the Airlock server at ${base} broke while it answered HTTP ${response.status}`,
+      cause,
+    });
+  }
+  const parsed = parseJson(text);
+  // Every Airlock answer is JSON (bodyless 204 aside): anything else came from something in between.
+  if (parsed === NOT_JSON && !(response.status === 204 && text === '')) throw notJson(base, response, text);
   if (!response.ok) {
     const problem = (parsed ?? {}) as { code?: string; title?: string; detail?: string };
     const code = (problem.code && problem.code in errorCatalog ? problem.code : 'ERR_INTERNAL') as ErrorCode;
@@ -72,7 +82,39 @@ export async function callApi<T>(
       ...(problem.detail ? { detail: problem.detail } : {}),
     });
   }
-  return parsed as T;
+  return (parsed === NOT_JSON ? undefined : parsed) as T;
+}
+
+/** `parseJson`'s answer for a body that is empty or not JSON. */
+const NOT_JSON: unique symbol = Symbol('not JSON');
+
+function parseJson(text: string): unknown {
+  if (text === '') return NOT_JSON;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return NOT_JSON;
+  }
+}
+
+/** How many characters of a body that is not JSON an error quotes. */
+const EXCERPT_CHARS = 200;
+
+/**
+ * The error for an answer that is not the API's JSON (a proxy's HTML 502, an empty body, a login
+ * page): its status, content type and the start of its body, so the operator sees who answered.
+ */
+function notJson(base: string, response: Response, text: string): AirlockError {
+  const type = response.headers.get('content-type') ?? 'no content type';
+  const what = text === '' ? 'an empty body' : 'a body that is not JSON';
+  const userMessage = `the server at ${base} answered HTTP ${response.status} (${type}) with ${what}; is that the Airlock API, or a proxy in front of it?`;
+  // Folded to one line, without control characters that could upset a terminal.
+  const folded = text.replace(/[\s\u0000-\u001f\u007f]+/g, ' ').trim();
+  const excerpt = folded.length > EXCERPT_CHARS ? `${folded.slice(0, EXCERPT_CHARS)}…` : folded;
+  return new AirlockError('ERR_UPSTREAM_UNREACHABLE', `${base}: HTTP ${response.status} ${type}, not JSON`, {
+    userMessage,
+    ...(excerpt ? { detail: `body: ${excerpt}` } : {}),
+  });
 }
 
 /** Calls the API of a running Airlock. */

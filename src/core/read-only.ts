@@ -6,7 +6,9 @@
  * ... READ WRITE, set_config), and statements run after a transaction ends in the same command,
  * where a mode switch hidden in a function would take effect before anyone could see it. The
  * engine closes what is left: a target that reports `default_transaction_read_only=off` (a
- * function called set_config) ends the session before its next statement.
+ * function called set_config) ends the session before its next statement. Protocols that pipeline
+ * (several statements before the target reports anything) use `endsTransaction` and
+ * `afterTransactionEnd` to apply the same rule across messages.
  */
 import type { Command, StatementFacts } from './command.js';
 import { AirlockError } from './errors.js';
@@ -26,6 +28,26 @@ const TRANSACTION_ENDS: ReadonlySet<string> = new Set([
   'commit_prepared',
   'rollback_prepared',
 ]);
+
+/** True when `command` ends the transaction it runs in (COMMIT/END, ROLLBACK/ABORT, two-phase commit). */
+export function endsTransaction(command: Command): boolean {
+  const statements = command.statements;
+  if (!statements) return false;
+  for (const statement of statements) {
+    const kind = statement.facts.transactionKind;
+    if (typeof kind === 'string' && TRANSACTION_ENDS.has(kind)) return true;
+  }
+  return false;
+}
+
+/**
+ * The refusal for a statement pipelined behind a transaction end (an Execute after a COMMIT before
+ * the Sync): the target reports a mode switch only once the pipeline is synchronised, too late.
+ */
+export function afterTransactionEnd(scope: string): AirlockError {
+  const userMessage = `blocked by airlock: scope ${scope} is read-only: statements after COMMIT or ROLLBACK must wait for the result of the transaction; send Sync first`;
+  return new AirlockError('ERR_SCOPE_DENIED', userMessage, { userMessage });
+}
 
 /** Why one statement could make a read-only session write, or undefined. */
 function modeSwitch(statement: StatementFacts): string | undefined {

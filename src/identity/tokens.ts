@@ -76,6 +76,17 @@ export interface TokenServiceDeps {
   readonly audit: AuditLog;
 }
 
+/**
+ * ERR_TOKEN_REVOKED for the token `name`, naming the ancestor whose revocation took it along (a
+ * delegate otherwise learns only that its own token stopped working, not whom to ask).
+ */
+export function tokenRevoked(name: string, ancestor?: string): AirlockError {
+  const userMessage = ancestor
+    ? `token "${ancestor}" (an ancestor of "${name}") was revoked`
+    : `token "${name}" was revoked`;
+  return new AirlockError('ERR_TOKEN_REVOKED', userMessage, { userMessage });
+}
+
 /** Change-feed kind recorded per revoked token, with the token id as ref (server/start.ts). */
 export const TOKEN_ID_REVOKED = 'token.revoked.id';
 
@@ -319,6 +330,40 @@ export class TokenService {
     });
   }
 
+  /**
+   * For the most recently revoked token called `name`: the ancestor whose revocation cascaded to it,
+   * or undefined when it was revoked itself (or is not revoked).
+   */
+  async revokedWith(name: string): Promise<string | undefined> {
+    const row = await this.#db
+      .selectFrom('tokens')
+      .selectAll()
+      .where('name', '=', name)
+      .where('revoked_at', 'is not', null)
+      .orderBy('revoked_at', 'desc')
+      .executeTakeFirst();
+    return row && this.#cascadeSource(row);
+  }
+
+  /**
+   * The topmost ancestor revoked in the same write as `row` (`revoke` marks a token and all its
+   * descendants with one timestamp), or undefined when `row` was revoked on its own.
+   */
+  async #cascadeSource(row: TokensTable): Promise<string | undefined> {
+    let source: string | undefined;
+    for (let parentId = row.parent_id, hops = 0; parentId !== null && hops <= 32; hops++) {
+      const parent = await this.#db
+        .selectFrom('tokens')
+        .selectAll()
+        .where('id', '=', parentId)
+        .executeTakeFirst();
+      if (!parent || parent.revoked_at !== row.revoked_at) break;
+      source = parent.name;
+      parentId = parent.parent_id;
+    }
+    return source;
+  }
+
   /** True when `secret` has the Airlock token prefix (the rest is checked by `authenticate`). */
   isAirlockToken(secret: string): boolean {
     return secret.startsWith(TOKEN_PREFIX);
@@ -340,7 +385,7 @@ export class TokenService {
     const equal = expected.length === presented.length && timingSafeEqual(expected, presented);
     if (!row || !equal)
       throw new AirlockError('ERR_TOKEN_INVALID', `unknown token id or wrong secret (${id})`);
-    if (row.revoked_at !== null) throw new AirlockError('ERR_TOKEN_REVOKED', `token ${row.name} was revoked`);
+    if (row.revoked_at !== null) throw tokenRevoked(row.name, await this.#cascadeSource(row));
     const now = this.#clock.nowMs();
     const expiresMs = Date.parse(row.expires_at);
     if (now >= expiresMs)
@@ -376,8 +421,7 @@ export class TokenService {
         .executeTakeFirst();
       if (!parent || hops > 32)
         throw new AirlockError('ERR_TOKEN_INVALID', `token ${row.name}: broken delegation chain`);
-      if (parent.revoked_at !== null)
-        throw new AirlockError('ERR_TOKEN_REVOKED', `token ${row.name}: ancestor ${parent.name} was revoked`);
+      if (parent.revoked_at !== null) throw tokenRevoked(row.name, parent.name);
       expires = Math.min(expires, Date.parse(parent.expires_at));
       if (now >= expires)
         throw new AirlockError('ERR_TOKEN_EXPIRED', `token ${row.name}: ancestor ${parent.name} expired`);

@@ -26,7 +26,7 @@ import { createAuthenticator } from '../identity/authenticator.js';
 import { DEFAULT_MAX_DELEGATION_DEPTH, TokenExchange } from '../identity/exchange.js';
 import { LockService } from '../identity/locks.js';
 import { OidcVerifier } from '../identity/oidc.js';
-import { TokenService } from '../identity/tokens.js';
+import { TokenService, tokenRevoked } from '../identity/tokens.js';
 import { createNotifications } from '../notify/index.js';
 import { PolicyEngine } from '../policy/index.js';
 import { SessionRecorder } from '../recordings/recorder.js';
@@ -307,11 +307,17 @@ export async function startServer(
   const feed = await watchChanges(store.db, log, (change) => {
     reviews.onChange(change);
     if (change.kind === 'token.revoked') {
-      const ended = gate.terminateWhere(
-        (s) => s.identity.issuer === 'airlock' && s.identity.subject === change.ref,
-        new AirlockError('ERR_TOKEN_REVOKED', `token ${change.ref} revoked`),
-      );
-      if (ended) log.info({ token: change.ref, sessions: ended }, 'ended sessions of revoked token');
+      // Named after the ancestor when the revocation cascaded; ended either way if that lookup fails.
+      void tokens
+        .revokedWith(change.ref)
+        .catch(() => undefined)
+        .then((ancestor) => {
+          const ended = gate.terminateWhere(
+            (s) => s.identity.issuer === 'airlock' && s.identity.subject === change.ref,
+            tokenRevoked(change.ref, ancestor),
+          );
+          if (ended) log.info({ token: change.ref, sessions: ended }, 'ended sessions of revoked token');
+        });
     }
     endSessionsFor(change, { gate, locks, log, suspensions: reviews.suspensions, grants: reviews.grants });
   });

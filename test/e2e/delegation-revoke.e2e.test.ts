@@ -2,7 +2,8 @@
  * A root that loses a grant narrows every delegate at once: revoking the grant that admitted the
  * root's sessions ends the live sessions of the root and of every delegate in its chain within a
  * second (ERR_SESSION_TERMINATED naming the grant); they reconnect with what is left (a narrower
- * grant) or are refused. Sessions admitted by anything else stay up.
+ * grant) or are refused. Sessions admitted by anything else stay up. Revoking a token ends its
+ * delegates' sessions too, and they are told which ancestor was revoked.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -124,6 +125,26 @@ describe('grant revocation reaches delegates', () => {
     await assert.rejects(
       new pg.Client({ connectionString: h.url(planner) }).connect(),
       (err: { code?: string }) => err.code === '28000',
+    );
+  });
+
+  test("revoking a token ends its delegates' sessions naming the revoked ancestor", async () => {
+    const orchestrator = await h.server.createToken({
+      name: 'orchestrator',
+      groups: ['agents'],
+      ttlMs: 3600_000,
+    });
+    const subagent = await delegate(orchestrator, 'subagent', 'appdb:read');
+    const sessions = await Promise.all([open(orchestrator), open(subagent)]);
+    const endings = sessions.map((client) => ended(client, 3000));
+    await cli(['token', 'revoke', 'orchestrator']);
+    const [own, delegated] = await Promise.all(endings);
+    assert.match(own!.message, /^token "orchestrator" was revoked$/);
+    assert.match(delegated!.message, /^token "orchestrator" \(an ancestor of "subagent"\) was revoked$/);
+    for (const client of sessions) await client.end().catch(() => {});
+    // Connecting again says the same.
+    await assert.rejects(new pg.Client({ connectionString: h.url(subagent) }).connect(), (err: Error) =>
+      /token "orchestrator" \(an ancestor of "subagent"\) was revoked/.test(err.message),
     );
   });
 });

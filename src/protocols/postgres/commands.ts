@@ -9,6 +9,11 @@
  * PostgreSQL runs the messages up to a Sync as one implicit transaction: forwarding the allowed part of
  * a batch would commit work the client is told failed. A refused batch is dropped whole, and, as the
  * server does after an error, Airlock then discards messages until the next Sync.
+ *
+ * A read-only session (docs/reviews.md) must learn of a mode switch hidden in a function, which the
+ * target reports (ParameterStatus) just before its next ReadyForQuery, before anything else runs: so
+ * it forwards nothing new while a ReadyForQuery is owed (pipelined client messages wait, in order),
+ * and refuses any statement sent after a transaction end (COMMIT, ROLLBACK...) before the Sync.
  * @see https://www.postgresql.org/docs/current/protocol-flow.html#PROTOCOL-FLOW-EXT-QUERY
  */
 import { randomBytes } from 'node:crypto';
@@ -17,6 +22,7 @@ import type { Command, CommandResult } from '../../core/command.js';
 import type { Decision, Deny, Hold } from '../../core/decision.js';
 import { AirlockError } from '../../core/errors.js';
 import type { Gate } from '../../core/gate.js';
+import { afterTransactionEnd, endsTransaction } from '../../core/read-only.js';
 import type { Session, SessionStats } from '../../core/session.js';
 import {
   auditBind,
@@ -82,6 +88,10 @@ export class CommandFlow {
   #discardForwardsSync = false;
   /** Extended messages were forwarded since the last Sync: the server holds an open implicit transaction. */
   #unsynced = false;
+  /** Read-only session: the scope name, for refusals. Undefined: the session may write. */
+  readonly #readOnlyScope: string | undefined;
+  /** Read-only session: an Execute that ends a transaction was let through since the last Sync. */
+  #transactionEnded = false;
   /** A portal name no client can have created; see `#refuse`. */
   readonly #probePortal = `airlock_refused_${randomBytes(12).toString('hex')}`;
   #nextCommandId = 1;
@@ -96,6 +106,8 @@ export class CommandFlow {
     this.#o = options;
     this.#toUpstream = options.toUpstream;
     this.#tracker = options.tracker;
+    const access = options.session.access;
+    this.#readOnlyScope = access?.readOnly ? access.scope : undefined;
     // A held statement stops waiting when its client goes.
     options.client?.once('close', () => this.#abort.abort());
   }
@@ -113,6 +125,16 @@ export class CommandFlow {
       this.#suspended.push(frame.detach());
       return false;
     }
+    if (
+      this.#readOnlyScope !== undefined &&
+      this.#batchMessages === 0 &&
+      frame.code !== FrontendCode.Terminate &&
+      this.#tracker.awaitingReady
+    ) {
+      // The answer still owed may carry a mode switch that must end the session first.
+      this.#suspend(() => this.#tracker.whenReady());
+      return this.onFrame(frame);
+    }
     switch (frame.code) {
       case FrontendCode.Terminate:
         this.#terminateRequested(frame);
@@ -124,6 +146,7 @@ export class CommandFlow {
         if (!this.#discarding) this.#simple(frame);
         return false;
       case FrontendCode.Sync:
+        this.#transactionEnded = false;
         if (this.#discarding) {
           this.#endDiscard();
           return false;
@@ -184,7 +207,11 @@ export class CommandFlow {
       command = auditQuery(this.#nextCommandId++, message.text, this.#sqlLookup());
     else if (message.name === 'functionCall') command = auditFunctionCall(this.#nextCommandId++, message);
     else return;
-    const refusal = message.name === 'query' ? this.#o.maskingRefusal?.(message.text) : undefined;
+    // Like a Sync, a simple message ends the pipeline (its refusal comes with a ReadyForQuery).
+    const refusal =
+      this.#afterTransactionEnd() ??
+      (message.name === 'query' ? this.#o.maskingRefusal?.(message.text) : undefined);
+    this.#transactionEnded = false;
     const decision = this.#check(command, refusal);
     if (decision.outcome === 'deny') {
       this.#refuse(decision.error, true);
@@ -244,14 +271,27 @@ export class CommandFlow {
         parameters: [],
       };
       const command = auditExecute(this.#nextCommandId++, portal, this.#sqlLookup());
-      const decision = this.#check(command, this.#o.maskingRefusal?.(portal.text));
+      const refusal = this.#afterTransactionEnd() ?? this.#o.maskingRefusal?.(portal.text);
+      const decision = this.#check(command, refusal);
       if (decision.outcome === 'deny') this.#batchDenial = decision.error;
       else {
+        if (this.#readOnlyScope !== undefined && endsTransaction(command)) this.#transactionEnded = true;
         this.#batchCommands.push(command);
         if (decision.outcome === 'hold') this.#batchHolds.push({ command, hold: decision });
       }
     }
     this.#hold(frame);
+  }
+
+  /**
+   * In a read-only session, the refusal of a statement sent after a transaction end before the Sync:
+   * the next transaction would start with a mode the target reports only at that Sync. Like any
+   * refusal in a batch, it drops the batch and the server's skip-until-Sync follows.
+   */
+  #afterTransactionEnd(): Deny | undefined {
+    const scope = this.#readOnlyScope;
+    if (scope === undefined || !this.#transactionEnded) return undefined;
+    return { outcome: 'deny', rule: `scope:${scope}`, error: afterTransactionEnd(scope) };
   }
 
   /** Adds a frame to the open batch (bytes only while the batch can still be forwarded). */
@@ -304,6 +344,9 @@ export class CommandFlow {
       .finally(() => {
         const queued = this.#suspended ?? [];
         this.#suspended = undefined;
+        // The relay already ended the session (its last word to the client is out): what waited
+        // never reaches the gate, so the journal shows no statement that was never run.
+        if (client && (client.destroyed || client.writableEnded)) return;
         for (let i = 0; i < queued.length; i++) {
           if (this.#suspended) {
             (this.#suspended as Frame[]).push(...queued.slice(i));

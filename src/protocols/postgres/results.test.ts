@@ -161,3 +161,44 @@ test("a simple query sent after an extended error without Sync is skipped, and t
   );
   assert.ok(results.isEmpty);
 });
+
+test('awaitingReady: a ReadyForQuery is owed for each forwarded Sync and simple query, except during COPY IN', async () => {
+  const { results } = tracker();
+  assert.equal(results.awaitingReady, false);
+  results.push({ kind: 'execute', command: command(1), startedMs: 1000 });
+  assert.equal(results.awaitingReady, false, 'a flushed Execute is answered without a ReadyForQuery');
+  results.push({ kind: 'sync' });
+  results.push({ kind: 'simple', command: command(2), startedMs: 1000 });
+  assert.equal(results.awaitingReady, true);
+  let woken = false;
+  const waiting = results.whenReady().then(() => {
+    woken = true;
+  });
+  results.onCommandComplete('SELECT 1');
+  results.onReady(TransactionStatus.Idle);
+  await Promise.resolve();
+  assert.equal(woken, false, 'the simple query still owes its ReadyForQuery');
+  results.onCopyIn();
+  assert.equal(results.awaitingReady, false, 'the server waits for COPY data, not for us');
+  await waiting;
+  results.copyEnded();
+  assert.equal(results.awaitingReady, true);
+  results.onCommandComplete('COPY 1');
+  results.onReady(TransactionStatus.Idle);
+  assert.equal(results.awaitingReady, false);
+  await results.whenReady();
+});
+
+test('whenReady also resolves when the session is abandoned or its unwritten entries dropped', async () => {
+  const { results } = tracker();
+  results.push({ kind: 'sync' });
+  const abandoned = results.whenReady();
+  results.abandon('gone');
+  await abandoned;
+  const mark = results.mark();
+  results.push({ kind: 'simple', command: command(3), startedMs: 1000 });
+  const dropped = results.whenReady();
+  results.dropFrom(mark);
+  await dropped;
+  assert.equal(results.awaitingReady, false);
+});

@@ -59,6 +59,10 @@ export class ResultTracker {
   #skipError: NoticeFields | undefined;
   #status: number = TransactionStatus.Idle;
   #copyIn = false;
+  /** In-flight entries the server answers with a ReadyForQuery (`sync`, `simple`). */
+  #pendingReady = 0;
+  /** Callers of `whenReady` waiting for `#pendingReady` to drop to zero. */
+  #readyWaiters: (() => void)[] = [];
 
   constructor(sink: ResultSink, clock: Clock, initialStatus: number) {
     this.#sink = sink;
@@ -84,7 +88,9 @@ export class ResultTracker {
     this.#copyIn = true;
     if (this.#peek()?.kind === 'execute' && this.#queue[this.#head + 1]?.kind === 'sync') {
       this.#queue.splice(this.#head + 1, 1);
+      this.#pendingReady--;
     }
+    this.#wakeIfReady();
   }
 
   /** The client ended its COPY data (CopyDone / CopyFail). */
@@ -100,6 +106,21 @@ export class ResultTracker {
   push(entry: InFlight): void {
     this.#queue.push(entry);
     this.#pushed++;
+    if (entry.kind === 'sync' || entry.kind === 'simple') this.#pendingReady++;
+  }
+
+  /**
+   * The server still owes a ReadyForQuery for something forwarded (and is not waiting for COPY data):
+   * until it comes, a setting changed by what ran (reported just before it) is not known yet.
+   */
+  get awaitingReady(): boolean {
+    return this.#pendingReady > 0 && !this.#copyIn;
+  }
+
+  /** Resolves once `awaitingReady` is false (or the session was abandoned). */
+  whenReady(): Promise<void> {
+    if (!this.awaitingReady) return Promise.resolve();
+    return new Promise((resolve) => this.#readyWaiters.push(resolve));
   }
 
   /** A position in the FIFO's history, for `dropFrom`. */
@@ -114,8 +135,14 @@ export class ResultTracker {
   dropFrom(mark: number): void {
     const extra = this.#pushed - mark;
     if (extra <= 0) return;
-    this.#queue.length = Math.max(this.#head, this.#queue.length - extra);
+    const keep = Math.max(this.#head, this.#queue.length - extra);
+    for (let i = keep; i < this.#queue.length; i++) {
+      const kind = this.#queue[i]!.kind;
+      if (kind === 'sync' || kind === 'simple') this.#pendingReady--;
+    }
+    this.#queue.length = keep;
     this.#pushed = mark;
+    this.#wakeIfReady();
   }
 
   /**
@@ -208,6 +235,7 @@ export class ResultTracker {
     }
     this.#skipError = undefined;
     this.#releaseRefusals();
+    this.#wakeIfReady();
   }
 
   /** The session ended: everything still in flight has an unknown outcome, recorded as an error. */
@@ -217,6 +245,14 @@ export class ResultTracker {
         this.#record(entry, { outcome: 'error', errorCode: '08006', errorMessage: message });
       }
     }
+    this.#wakeIfReady();
+  }
+
+  #wakeIfReady(): void {
+    if (this.awaitingReady || this.#readyWaiters.length === 0) return;
+    const waiters = this.#readyWaiters;
+    this.#readyWaiters = [];
+    for (const wake of waiters) wake();
   }
 
   /** The result of a command the server skipped after an earlier error of its batch. */
@@ -264,6 +300,7 @@ export class ResultTracker {
     const entry = this.#queue[this.#head];
     if (entry === undefined) return undefined;
     this.#head++;
+    if (entry.kind === 'sync' || entry.kind === 'simple') this.#pendingReady--;
     // Compact once the consumed prefix dominates, so a long session does not grow the array.
     if (this.#head > 64 && this.#head * 2 > this.#queue.length) {
       this.#queue = this.#queue.slice(this.#head);
