@@ -189,3 +189,101 @@ test('renames and moves that would detach a column rule are refused with a reaso
   // Without column rules (detection only) nothing is bound to a name.
   assert.equal(analyzeSql('alter schema public rename to x', ctx, false).refusal, undefined);
 });
+
+test('column aliases and join aliases rename masked columns: their outputs are derived', () => {
+  const outputs = (sql: string) => analyzeSql(sql, ctx, true).statements[0]?.cleanOutputs;
+  assert.deepEqual(outputs('select x + 1, reverse(e) from customers c(x, y, e)'), [false, false]);
+  assert.deepEqual(outputs('select reverse(j.e) from (customers join notes using (id)) as j(a, b, e)'), [
+    false,
+  ]);
+  // A join alias names the whole joined row.
+  assert.deepEqual(outputs('select j::text from (customers join notes on true) j'), [false]);
+  assert.deepEqual(outputs('select to_jsonb(u) from customers join notes using (id) as u'), [false]);
+  // Columns the alias list leaves alone keep their names.
+  assert.deepEqual(outputs('select upper(name) from customers c(x)'), [true]);
+  assert.equal(rule("select set_config('a', e, false) from customers c(x, y, e)"), 'masking-export');
+  assert.equal(rule('update notes set body = c.e from customers c(x, y, e)'), 'masking-export');
+});
+
+test('a target that expands, to any number of columns, vouches for no output position', () => {
+  const outputs = (sql: string) => analyzeSql(sql, ctx, true).statements[0]?.cleanOutputs;
+  assert.equal(outputs("select (null::empty_row).*, 'x', reverse(email) from customers"), undefined);
+  assert.equal(outputs('select (c).*, 1 from customers c'), undefined);
+  assert.equal(outputs('update customers set name = name returning (customers).*, 1'), undefined);
+});
+
+test('EXPLAIN, DECLARE and COMMIT run queries whose errors may quote values', () => {
+  const shape = (sql: string) => analyzeSql(sql, ctx, true).statements[0];
+  assert.equal(shape('explain analyze select current_setting(email) from customers')?.runs, true);
+  assert.equal(shape('explain analyze select current_setting(email) from customers')?.touches, false);
+  assert.equal(shape('declare c cursor with hold for select email from customers')?.runs, true);
+  assert.equal(shape('declare c cursor with hold for select 1')?.runs, false);
+  assert.equal(shape('commit')?.runs, true);
+  assert.equal(shape('set constraints all immediate')?.runs, true);
+  assert.equal(shape('select 1')?.runs, undefined);
+});
+
+test('RETURNING (the PostgreSQL 18 tree) is read: derived outputs, deny mode, old and new rows', () => {
+  const outputs = (sql: string) => analyzeSql(sql, ctx, true).statements[0]?.cleanOutputs;
+  assert.deepEqual(outputs('update customers set name = name returning id + 1, reverse(email)'), [
+    true,
+    false,
+  ]);
+  assert.deepEqual(outputs('delete from customers returning old::text'), [false]);
+  assert.deepEqual(outputs('update customers set name = name returning with (old as o) o::text'), [false]);
+  const deny = { ...ctx, onDerived: 'deny' as const };
+  assert.equal(rule('update customers set name = name returning reverse(email)', deny), 'masking-derived');
+  assert.equal(rule('insert into customers (id) values (1) returning id', deny), undefined);
+});
+
+test("other sessions' statement texts (pg_stat_activity.query) are refused; other columns pass", () => {
+  for (const sql of [
+    'select query from pg_stat_activity',
+    'select * from pg_stat_activity',
+    'select a from pg_stat_activity a',
+    'select x from (select query as x from pg_catalog.pg_stat_activity) s',
+    'select q from pg_stat_activity a(d, n, p, l, u, un, an, ca, cp, cpo, bs, xs, qs, sc, wt, w, st, bx, bxm, q)',
+    'select to_json(s) from pg_stat_activity s',
+    'select pg_stat_get_activity(null)',
+    'select pg_stat_get_backend_activity(3)',
+    'select * from pg_stat_get_activity(null)',
+    'select query from pg_stat_statements',
+  ])
+    assert.equal(rule(sql), 'masking-statistics', sql);
+  assert.equal(rule('select pid, state, wait_event from pg_stat_activity where state <> $1'), undefined);
+  assert.equal(rule('select query from pg_stat_activity', ctx), 'masking-statistics');
+  // Detection only (no column rules): content detection reads the text.
+  assert.equal(analyzeSql('select query from pg_stat_activity', ctx, false).refusal, undefined);
+});
+
+test('denyPredicates: row counts from masked values (FROM functions, LIMIT, TABLESAMPLE, FILTER) are refused', () => {
+  const strict: AnalysisContext = { ...ctx, denyPredicates: true };
+  for (const sql of [
+    'select count(*) from customers c, generate_series(1, ascii(substr(c.ssn, 1, 1))) where c.id = 1',
+    'select count(*) from generate_series(1, (select ascii(substr(ssn, 1, 1)) from customers limit 1))',
+    'select count(*) from (select 1 from generate_series(1, 100) limit (select length(email) from customers limit 1)) s',
+    'select 1 from notes offset (select ascii(ssn) from customers limit 1)',
+    "select count(*) filter (where ssn like '1%') from customers",
+    'select count(*) from customers tablesample bernoulli ((select length(ssn) from customers limit 1))',
+  ])
+    assert.equal(rule(sql, strict), 'masking-predicate', sql);
+  assert.equal(rule('select count(*) from generate_series(1, 10) limit 5', strict), undefined);
+  assert.equal(rule('select count(*) filter (where id > 1) from customers', strict), undefined);
+  // Off by default (documented inference risk).
+  assert.equal(rule('select count(*) from customers c, generate_series(1, ascii(c.ssn))'), undefined);
+});
+
+test('masked data attached to another relation, or stored through CREATE TABLE AS EXECUTE, is refused', () => {
+  assert.equal(rule('alter table pp attach partition customers for values in (1, 2)'), 'masking-ddl');
+  assert.equal(rule('alter table notes inherit customers'), 'masking-ddl');
+  assert.equal(rule('alter table pp attach partition notes_2024 for values in (1)'), undefined);
+  assert.equal(rule('alter table notes add column x text'), undefined);
+  assert.equal(rule('create temp table x as execute p'), 'masking-export');
+  assert.equal(rule('explain analyze create table x as execute p(1)'), 'masking-export');
+  assert.equal(analyzeSql('create table x as execute p', ctx, false).refusal, undefined);
+});
+
+test('other ALTER TABLE commands naming masked relations or columns pass', () => {
+  assert.equal(rule("alter table orders add constraint c check (email like '%@%')"), undefined);
+  assert.equal(rule('alter table orders add foreign key (x) references customers (id)'), undefined);
+});

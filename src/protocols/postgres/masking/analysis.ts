@@ -57,6 +57,11 @@ export interface StatementShape {
     readonly touches: boolean;
   };
   readonly reads?: { readonly kind: 'cursor' | 'prepared'; readonly name: string };
+  /**
+   * The statement returns no masked rows itself but may run a query over masked data whose errors
+   * and notices quote values: EXPLAIN ANALYZE, DECLARE (a holdable cursor runs at commit), COMMIT.
+   */
+  readonly runs?: boolean;
 }
 
 /** A refusal: the rule name (`masking-...`) and the reason the client reads. */
@@ -71,7 +76,7 @@ export interface SqlMasking {
 }
 
 /** Functions that run SQL text or read whole relations by name: their output is masked data. */
-const DATA_READING_FUNCTIONS = new Set([
+export const DATA_READING_FUNCTIONS: ReadonlySet<string> = new Set([
   'query_to_xml',
   'query_to_xml_and_xmlschema',
   'query_to_xmlschema',
@@ -97,6 +102,9 @@ const PREDICATE_FIELDS = [
   'quals',
   'distinctClause',
   'windowClause',
+  // How many rows come back is an answer too: `LIMIT (SELECT ascii(...) FROM customers)`.
+  'limitCount',
+  'limitOffset',
 ] as const;
 
 /** Statistics relations that echo column values. */
@@ -106,6 +114,18 @@ const STATISTICS = new Set([
   'pg_stats_ext',
   'pg_stats_ext_exprs',
   'pg_statistic_ext_data',
+]);
+
+/**
+ * Views and functions that show the statement texts of other sessions (the same database role, which
+ * every session of a connection shares): an application's `... WHERE phone = '+1 415 ...'` is there
+ * verbatim. Their `query` column is refused on connections with column rules; the other columns pass.
+ */
+const STATEMENT_TEXT_VIEWS = new Set(['pg_stat_activity', 'pg_stat_statements']);
+const STATEMENT_TEXT_FUNCTIONS = new Set([
+  'pg_stat_get_activity',
+  'pg_stat_get_backend_activity',
+  'pg_stat_statements',
 ]);
 
 /** Statements whose bodies can copy masked values anywhere when run: refused on masked connections. */
@@ -132,6 +152,11 @@ class Analyzer {
   readonly #ctx: AnalysisContext;
   /** Relation names and aliases in the statement: a one-field column reference to one is a whole row. */
   readonly #aliases = new Set<string>();
+  /**
+   * Names given by column alias lists (`customers c(i, n, e)`, `(a JOIN b) AS j(x, y)`): one of them
+   * may rename a masked column, so each counts as a masked column name.
+   */
+  readonly #renamed = new Set<string>();
   /** The statement reads through a subquery, CTE, function or sensitive view: names do not trace. */
   #opaque = false;
 
@@ -143,6 +168,23 @@ class Analyzer {
         const alias = isObject(obj.alias) ? str(obj.alias, 'aliasname') : undefined;
         if (alias) this.#aliases.add(alias);
         if (ctx.viewNames.has(str(obj, 'relname') ?? '')) this.#opaque = true;
+        this.#noteColumnAliases(obj.alias);
+      } else if (isObject(obj.returningClause)) {
+        // RETURNING (PostgreSQL 18) names the old and new rows: `old`, `new` or the names WITH gives.
+        this.#aliases.add('old').add('new');
+        for (const option of listOf(obj.returningClause.options)) {
+          const name = str(nodeOf(option, 'ReturningOption') ?? {}, 'value');
+          if (name) this.#aliases.add(name);
+        }
+      } else if (type === 'JoinExpr') {
+        // `(a JOIN b) AS j` names the joined row (`j`, `j::text`), and `j(x, y)` renames its columns;
+        // `USING (id) AS u` names the join columns.
+        for (const alias of [obj.alias, obj.join_using_alias]) {
+          if (!isObject(alias)) continue;
+          const name = str(alias, 'aliasname');
+          if (name) this.#aliases.add(name);
+          this.#noteColumnAliases(alias);
+        }
       } else if (
         type === 'RangeSubselect' ||
         type === 'RangeFunction' ||
@@ -157,6 +199,11 @@ class Analyzer {
       }
       return undefined;
     });
+  }
+
+  #noteColumnAliases(alias: unknown): void {
+    if (!isObject(alias)) return;
+    for (const name of listOf(alias.colnames)) this.#renamed.add(stringNode(name) ?? '');
   }
 
   /**
@@ -183,9 +230,39 @@ class Analyzer {
     const last = fields[fields.length - 1];
     if (nodeOf(last, 'A_Star')) return true;
     const name = stringNode(last) ?? '';
-    if (this.#ctx.maskedColumnNames.has(name)) return true;
+    if (this.#ctx.maskedColumnNames.has(name) || this.#renamed.has(name)) return true;
     if (fields.length === 1 && this.#aliases.has(name)) return true; // whole-row reference
     return false;
+  }
+
+  /** An ALTER TABLE that makes a masked relation a partition or a child of the altered one. */
+  #attachesMaskedData(alter: AstObject): boolean {
+    return listOf(alter.cmds).some((cmd) => {
+      const c = nodeOf(cmd, 'AlterTableCmd');
+      const subtype = str(c ?? {}, 'subtype');
+      if (subtype !== 'AT_AttachPartition' && subtype !== 'AT_AddInherit') return false;
+      let found = false;
+      visit(c?.def, (obj, type) => {
+        if (type === 'RangeVar' && this.#ctx.sensitiveNames.has(str(obj, 'relname') ?? '')) found = true;
+        return undefined;
+      });
+      return found;
+    });
+  }
+
+  /** The statement may read a `query` column: by that name, a star, a whole row or a column alias list. */
+  #readsQueryColumn(root: unknown): boolean {
+    if (this.#renamed.size > 0) return true;
+    let found = false;
+    visit(root, (obj, type) => {
+      if (found) return true;
+      if (type !== 'ColumnRef') return undefined;
+      const fields = listOf(obj.fields);
+      const last = fields[fields.length - 1];
+      if (nodeOf(last, 'A_Star') || stringNode(last) === 'query' || this.#isWholeRow(obj)) found = true;
+      return undefined;
+    });
+    return found;
   }
 
   /** `c` naming a relation or alias: the whole row as one value. */
@@ -219,6 +296,10 @@ class Analyzer {
     const clean: boolean[] = [];
     for (const target of targets) {
       const val = nodeOf(target, 'ResTarget')?.val;
+      // `(x).*` expands to as many columns as x has, none included (a type without columns): the
+      // positions after it are unknown, so no position is vouched for.
+      const indirection = listOf(nodeOf(val, 'A_Indirection')?.indirection);
+      if (indirection.some((i) => nodeOf(i, 'A_Star'))) return undefined;
       const ref = nodeOf(val, 'ColumnRef');
       if (ref) {
         const fields = listOf(ref.fields);
@@ -241,7 +322,24 @@ class Analyzer {
           `${str(obj, 'relname')} echoes column values and this connection masks columns`,
         );
       }
+      if (
+        type === 'RangeVar' &&
+        hasColumnRules &&
+        STATEMENT_TEXT_VIEWS.has(str(obj, 'relname') ?? '') &&
+        this.#readsQueryColumn(root)
+      ) {
+        refuse(
+          'masking-statistics',
+          `${str(obj, 'relname')}.query shows other sessions' statements, which may quote masked values; select its other columns`,
+        );
+      }
       if (!type) return undefined;
+      if (hasColumnRules && type === 'FuncCall' && STATEMENT_TEXT_FUNCTIONS.has(funcName(obj).name)) {
+        refuse(
+          'masking-statistics',
+          `${funcName(obj).name}() shows other sessions' statements, which may quote masked values; use pg_stat_activity without its query column`,
+        );
+      }
       if (hasColumnRules && CODE_STATEMENTS.has(type)) {
         refuse(
           'masking-code',
@@ -253,6 +351,15 @@ class Analyzer {
           this.#checkCopy(obj);
           break;
         case 'CreateTableAsStmt':
+          // `CREATE TABLE x AS EXECUTE p`: what p reads is not in this text (and may be masked data).
+          if (hasColumnRules && nodeOf(obj.query, 'ExecuteStmt'))
+            refuse(
+              'masking-export',
+              'CREATE TABLE AS EXECUTE would store what a prepared statement returns unmasked; use CREATE TABLE AS SELECT',
+            );
+          if (this.touches(obj.query))
+            refuse('masking-export', 'creating a table or view from masked data would store it unmasked');
+          break;
         case 'ViewStmt':
           if (this.touches(obj.query))
             refuse('masking-export', 'creating a table or view from masked data would store it unmasked');
@@ -285,6 +392,13 @@ class Analyzer {
         case 'AlterObjectSchemaStmt': {
           const refusal = detachRefusal(type, obj, this.#ctx.sensitiveNames, hasColumnRules);
           if (refusal) refuse('masking-ddl', refusal);
+          // `ALTER TABLE p ATTACH PARTITION customers` (or `INHERIT customers`): p would read the masked
+          // rows under its own name, which no rule covers.
+          if (hasColumnRules && type === 'AlterTableStmt' && this.#attachesMaskedData(obj))
+            refuse(
+              'masking-ddl',
+              `attaching masked data to ${str(isObject(obj.relation) ? obj.relation : {}, 'relname') ?? 'another relation'} would make it readable under a name no masking rule covers; an admin must update this connection's masking configuration first, then make the change on the target`,
+            );
           break;
         }
         case 'FuncCall':
@@ -404,6 +518,11 @@ class Analyzer {
         conditions = PREDICATE_FIELDS.map((field) => obj[field]);
       else if (type === 'InsertStmt' && isObject(obj.onConflictClause))
         conditions = [obj.onConflictClause.whereClause]; // DO UPDATE ... WHERE
+      // Set-returning functions in FROM and TABLESAMPLE turn a value into a row count
+      // (`generate_series(1, ascii(substr(c.ssn, 1, 1)))`); an aggregate's FILTER is a WHERE.
+      else if (type === 'RangeFunction') conditions = [obj.functions];
+      else if (type === 'RangeTableSample') conditions = [obj.args, obj.repeatable];
+      else if (type === 'FuncCall') conditions = [obj.agg_filter];
       else if (type === 'MergeStmt')
         conditions = [
           obj.joinCondition,
@@ -434,7 +553,7 @@ class Analyzer {
           'masking-derived',
           'set operations (UNION, INTERSECT, EXCEPT) over masked columns are refused on this connection',
         );
-      const targets = [...listOf(obj.targetList), ...listOf(obj.returningList)];
+      const targets = [...listOf(obj.targetList), ...returningTargets(obj)];
       for (const target of targets) {
         const val = nodeOf(target, 'ResTarget')?.val;
         const ref = nodeOf(val, 'ColumnRef');
@@ -449,6 +568,11 @@ class Analyzer {
       return undefined;
     });
   }
+}
+
+/** A RETURNING list: `returningClause.exprs` in the parser's PostgreSQL 18 tree, `returningList` before. */
+function returningTargets(stmt: AstObject): readonly unknown[] {
+  return isObject(stmt.returningClause) ? listOf(stmt.returningClause.exprs) : listOf(stmt.returningList);
 }
 
 /** Analyses one SQL text (every statement). Parse failures give no shapes: the classifier refuses them. */
@@ -525,19 +649,23 @@ function shapeOf(type: string, body: AstObject, a: Analyzer): StatementShape {
     case 'DeleteStmt':
     case 'MergeStmt': {
       const touches = a.touches(body);
-      const cleanOutputs = a.outputs(listOf(body.returningList), touches);
+      const cleanOutputs = a.outputs(returningTargets(body), touches);
       return { touches, allDerived: false, ...(cleanOutputs ? { cleanOutputs } : {}) };
     }
     case 'CopyStmt': {
       const copy = a.copyShape(body);
       return { touches: a.touches(body), allDerived: false, ...(copy ? { copy } : {}) };
     }
-    case 'DeclareCursorStmt':
+    case 'DeclareCursorStmt': {
+      // DECLARE ... WITH HOLD outside a transaction block runs the query to its end right away.
+      const touches = a.touches(body.query);
       return {
         touches: false,
         allDerived: false,
-        defines: { kind: 'cursor', name: str(body, 'portalname') ?? '', touches: a.touches(body.query) },
+        runs: touches,
+        defines: { kind: 'cursor', name: str(body, 'portalname') ?? '', touches },
       };
+    }
     case 'FetchStmt':
       return {
         touches: true,
@@ -553,8 +681,14 @@ function shapeOf(type: string, body: AstObject, a: Analyzer): StatementShape {
     case 'ExecuteStmt':
       return { touches: true, allDerived: false, reads: { kind: 'prepared', name: str(body, 'name') ?? '' } };
     case 'ExplainStmt':
-    case 'VariableShowStmt':
+      // Its output is a plan (names and the client's constants), but ANALYZE runs the query, which
+      // may also be an EXECUTE of a prepared statement over masked data.
+      return { touches: false, allDerived: false, runs: true };
     case 'TransactionStmt':
+    case 'ConstraintsSetStmt':
+      // COMMIT materialises holdable cursors and fires deferred triggers and constraints.
+      return { touches: false, allDerived: false, runs: true };
+    case 'VariableShowStmt':
     case 'VariableSetStmt':
       return { touches: false, allDerived: false };
     default:

@@ -14,6 +14,7 @@
 import type { Connection } from '../../../core/connection.js';
 import { ColumnRules } from '../../../masking/rules.js';
 import type { Strategy } from '../../../masking/strategies.js';
+import { DATA_READING_FUNCTIONS } from './analysis.js';
 import { ControlConnection } from './control.js';
 
 /** A masked column as the catalog has it. */
@@ -288,10 +289,21 @@ export function inheritMasking(
 }
 
 /**
- * Candidate views: views and materialized views that depend on a masked relation or a user function
- * (whose body may read anything), and views over those. For each: whether it reads a masked column
- * (a column-level dependency), whether it calls a user function, its definition (for whole-row
- * references, which PostgreSQL records as a whole-table dependency only) and the relations it reads.
+ * Built-in functions that read relations named in a string (`query_to_xml('select phone from
+ * customers', ...)`): a view calling one depends on nothing masked, yet returns masked data, so it
+ * counts like a view calling a user function. PostgreSQL records no dependency on built-ins (they
+ * are pinned), so such views are found in their stored rule trees (`:funcid <oid> `). The names are
+ * constants of this module.
+ */
+const READS_SQL_TEXT = `r.ev_action::text ~ (':funcid (' || (SELECT pg_catalog.string_agg(p.oid::text, '|')
+      FROM pg_catalog.pg_proc p WHERE p.proname IN (${[...DATA_READING_FUNCTIONS].map((name) => `'${name}'`).join(', ')})) || ') ')`;
+
+/**
+ * Candidate views: views and materialized views that depend on a masked relation, a user function
+ * (whose body may read anything) or a built-in that runs SQL text, and views over those. For each:
+ * whether it reads a masked column (a column-level dependency), whether it calls a user function or
+ * such a built-in, its definition (for whole-row references, which PostgreSQL records as a
+ * whole-table dependency only) and the relations it reads.
  */
 function candidateViewsSql(seed: string): string {
   return `WITH RECURSIVE seed(oid, att) AS (VALUES ${seed}),
@@ -307,13 +319,18 @@ function candidateViewsSql(seed: string): string {
      WHERE (refclass = 'pg_catalog.pg_class'::pg_catalog.regclass AND ref IN (SELECT oid FROM seed))
         OR (refclass = 'pg_catalog.pg_proc'::pg_catalog.regclass AND ref >= 16384)
     UNION
+    SELECT r.ev_class FROM pg_catalog.pg_rewrite r
+      JOIN pg_catalog.pg_class v ON v.oid = r.ev_class AND v.relkind IN ('v', 'm')
+     WHERE ${READS_SQL_TEXT}
+    UNION
     SELECT dep.view FROM dep JOIN cand ON dep.refclass = 'pg_catalog.pg_class'::pg_catalog.regclass AND dep.ref = cand.oid
   )
   SELECT c.oid::int8, n.nspname, c.relname,
          EXISTS (SELECT 1 FROM dep JOIN seed s ON s.oid = dep.ref AND s.att = dep.att
                   WHERE dep.view = c.oid AND dep.refclass = 'pg_catalog.pg_class'::pg_catalog.regclass)::text,
-         EXISTS (SELECT 1 FROM dep WHERE dep.view = c.oid
-                    AND dep.refclass = 'pg_catalog.pg_proc'::pg_catalog.regclass AND dep.ref >= 16384)::text,
+         (EXISTS (SELECT 1 FROM dep WHERE dep.view = c.oid
+                    AND dep.refclass = 'pg_catalog.pg_proc'::pg_catalog.regclass AND dep.ref >= 16384)
+          OR EXISTS (SELECT 1 FROM pg_catalog.pg_rewrite r WHERE r.ev_class = c.oid AND ${READS_SQL_TEXT}))::text,
          pg_catalog.pg_get_viewdef(c.oid),
          (SELECT pg_catalog.string_agg(DISTINCT dep.ref::text, ',') FROM dep
            WHERE dep.view = c.oid AND dep.refclass = 'pg_catalog.pg_class'::pg_catalog.regclass)

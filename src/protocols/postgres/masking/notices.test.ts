@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { createContentMasker } from '../../../masking/content.js';
 import { BackendCode } from '../codec/codes.js';
 import { MaskCounts } from './counts.js';
-import { type InFlight, type NoticeContext, rewriteNotice } from './notices.js';
+import { type InFlight, type NoticeContext, rewriteNotice, rewriteNotification } from './notices.js';
 
 const PHONE = '+1 415 555 0132';
 
@@ -133,5 +133,83 @@ describe('rewriteNotice: values quoted by errors of any SQLSTATE', () => {
       { touches: false, text: 'select 1' },
     );
     assert.equal(out.M, 'row for [EMAIL] skipped');
+  });
+});
+
+describe('values PostgreSQL echoes without quotes', () => {
+  const touching: InFlight = { touches: true, text: 'select make_date(x, 13, 1) from customers' };
+  it('are masked when the statement reads masked data: digits, dotted names, addresses', () => {
+    const masked = (message: string, code = '22008') => run({ C: code, M: message }, touching).M;
+    assert.equal(
+      masked('date field value out of range: 123456789-13-01'),
+      'date field value out of range: [masked]',
+    );
+    assert.equal(
+      masked('requested character too large for encoding: 124570901', '54000'),
+      'requested character too large for encoding: [masked]',
+    );
+    assert.equal(
+      masked('improper qualified name (too many dotted names): moc.elpmaxe@rednow.ecila.a.b', '42601'),
+      'improper qualified name (too many dotted names): [masked]',
+    );
+    assert.equal(
+      masked('operator does not exist: "+1 415 555 0132"(int4,int4)', '42883'),
+      'operator does not exist: [masked]',
+    );
+    // Wording, words and the client's own tokens stay.
+    assert.equal(
+      masked('percentile value 123 is not between 0 and 1.', '22003'),
+      'percentile value [masked] is not between [masked] and 1.',
+    );
+    assert.equal(
+      masked('function upper(integer) does not exist', '42883'),
+      'function upper(integer) does not exist',
+    );
+    assert.equal(
+      run(
+        {
+          C: '23503',
+          t: 'orders',
+          M: 'x',
+          D: `Key (phone)=(${PHONE}) is still referenced from table "orders".`,
+        },
+        touching,
+        {
+          ...ctx(),
+          isSensitiveTable: () => false,
+        },
+      ).D,
+      'Key [masked] [masked] [masked] [masked] is still referenced from table "[masked]".',
+    );
+  });
+  it('are kept when the statement reads no masked data', () => {
+    const clean: InFlight = { touches: false, text: 'select 1' };
+    assert.equal(
+      run({ C: '54000', M: 'requested character too large for encoding: 2000000' }, clean).M,
+      'requested character too large for encoding: 2000000',
+    );
+  });
+});
+
+describe('notification payloads', () => {
+  const payloadOf = (out: Buffer | undefined) => {
+    assert.ok(out);
+    assert.equal(out.readInt32BE(1), out.length - 1);
+    const channelEnd = out.indexOf(0, 9);
+    return out.toString('utf8', channelEnd + 1, out.length - 1);
+  };
+  it('are replaced whole on a connection with column rules (a trigger may send a masked row)', () => {
+    const c = ctx();
+    const payload = JSON.stringify({ id: 1, phone: PHONE });
+    assert.equal(
+      payloadOf(rewriteNotification(42, 'rows', payload, c)),
+      '[payload masked by airlock: it may carry masked values]',
+    );
+    assert.deepEqual(c.counts.take(), { notification: 1 });
+    assert.equal(rewriteNotification(42, 'rows', '', c), undefined, 'an empty payload carries nothing');
+  });
+  it('are content-masked otherwise', () => {
+    assert.equal(payloadOf(rewriteNotification(42, 'rows', 'ssn 123-45-6789', ctx(false))), 'ssn [SSN]');
+    assert.equal(rewriteNotification(42, 'rows', `call ${PHONE}`, ctx(false)), undefined);
   });
 });

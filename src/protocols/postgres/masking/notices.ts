@@ -10,7 +10,9 @@
  * the values it echoes (`unrecognized configuration parameter "<value>"`, `relation "<value>" does not
  * exist`), so the error keeps its SQLSTATE and wording and loses only the value. Context lines that
  * echo input unquoted (`JSON data, line 1: <value>`), multi-line details (parser dumps) and the
- * internal query of dynamic SQL are masked whole. Every other field and the field order are kept.
+ * internal query of dynamic SQL are masked whole; unquoted tokens that look like values (digits, `@`,
+ * dotted names) are masked too. Every other field and the field order are kept. Notification payloads
+ * are replaced whole on such connections (content-masked otherwise).
  * @see https://www.postgresql.org/docs/current/protocol-error-fields.html
  */
 import type { ContentMasker } from '../../../masking/content.js';
@@ -20,6 +22,7 @@ import type { MaskCounts } from './counts.js';
 
 const MASKED_MESSAGE = '[message masked by airlock: it may quote masked values]';
 const MASKED_DETAIL = '[detail masked by airlock: it may quote masked values]';
+const MASKED_PAYLOAD = '[payload masked by airlock: it may carry masked values]';
 const MASKED_QUERY = '[internal query masked by airlock: it may quote masked values]';
 const MASKED_QUOTE = '"[masked]"';
 const MASKED_TAIL = '[masked]';
@@ -89,11 +92,11 @@ export function rewriteNotice(
       if (dataError) update(ErrorField.Message, (m) => maskQuoted(m, typed));
       if ((dataError || keyError) && out.has(ErrorField.Detail)) set(ErrorField.Detail, MASKED_DETAIL);
       if (dataError || inflight === undefined || inflight.touches) {
-        update(ErrorField.Message, (m) => maskQuoted(m, typed));
+        update(ErrorField.Message, (m) => maskValues(m, typed));
         update(ErrorField.Detail, (d) =>
-          d.includes('\n') && !isTyped(d, typed) ? MASKED_DETAIL : maskQuoted(d, typed),
+          d.includes('\n') && !isTyped(d, typed) ? MASKED_DETAIL : maskValues(d, typed),
         );
-        update(ErrorField.Hint, (h) => maskQuoted(h, typed));
+        update(ErrorField.Hint, (h) => maskValues(h, typed));
         update(ErrorField.Where, (w) => maskContext(w, typed));
         update(ErrorField.InternalQuery, (q) => (isTyped(q, typed) ? q : MASKED_QUERY));
       }
@@ -158,6 +161,26 @@ export function maskQuoted(text: string, typed: string | undefined): string {
   return `${text.slice(0, from)}${MASKED_QUOTE}${text.slice(to + 1)}`;
 }
 
+/** Trailing punctuation of a sentence, and a leading parenthesis, around a token. */
+const TOKEN_EDGES = /^\(+|[.,;:!?)]+$/g;
+
+/**
+ * `text` with its quoted spans masked (`maskQuoted`) and then every unquoted token that may be a value:
+ * one holding a digit, an `@`, a `\` or a `.` inside it, unless the client typed it.
+ * PostgreSQL also echoes values without quotes (`date field value out of range: 123456789-13-01`,
+ * `requested character too large for encoding: 124570901`, `percentile value 123 is not between 0
+ * and 1`, `improper qualified name (too many dotted names): a.b.c.d`); its own wording is words.
+ */
+export function maskValues(text: string, typed: string | undefined): string {
+  return maskQuoted(text, typed).replace(/\S+/g, (token) => {
+    if (token.includes(MASKED_QUOTE))
+      return /\d/.test(token.replaceAll(MASKED_QUOTE, '')) ? MASKED_TAIL : token;
+    const core = token.replace(TOKEN_EDGES, '');
+    if (!/[\d@\\.]/.test(core) || isTyped(core, typed)) return token;
+    return MASKED_TAIL;
+  });
+}
+
 /** A context (Where) field, line by line: quoted spans, and what follows "line N: " (input echoed). */
 function maskContext(where: string, typed: string | undefined): string {
   return where
@@ -173,13 +196,26 @@ function maskContext(where: string, typed: string | undefined): string {
     .join('\n');
 }
 
-/** NotificationResponse with its payload content-masked, or undefined when unchanged. */
+/**
+ * NotificationResponse with its payload masked, or undefined when unchanged. On a connection with
+ * column rules the payload is replaced whole: it is text some session or trigger built (an existing
+ * trigger may send `row_to_json(NEW)` of a masked table), and no column rule can be applied to it.
+ * Otherwise content detection runs over it. The channel and the sender's process id are kept.
+ */
 export function rewriteNotification(
   processId: number,
   channel: string,
   payload: string,
   ctx: NoticeContext,
 ): Buffer | undefined {
+  if (ctx.masksColumns && payload !== '') {
+    ctx.counts.add('notification', 1);
+    return writer
+      .int32(processId)
+      .cstring(channel)
+      .cstring(MASKED_PAYLOAD)
+      .flush(BackendCode.NotificationResponse);
+  }
   const outcome = ctx.content?.mask(payload);
   if (!outcome) return undefined;
   ctx.counts.addEntities(outcome.counts);

@@ -40,18 +40,66 @@ import {
 export const HOLD = Symbol('hold');
 export type Rewrite = Buffer | undefined | typeof HOLD;
 
+/** A cursor or SQL prepared statement a statement defines, in force once that statement completes. */
+interface Definition {
+  /** The statement's position in its text. */
+  readonly index: number;
+  readonly kind: 'cursor' | 'prepared';
+  readonly name: string;
+  readonly touches: boolean;
+}
+
 type Expect =
-  | { readonly kind: 'query'; readonly text: string; index: number }
-  | { readonly kind: 'parse' | 'bind'; readonly text: string }
+  | {
+      readonly kind: 'query';
+      readonly text: string;
+      index: number;
+      readonly definitions: readonly Definition[];
+    }
+  | {
+      readonly kind: 'parse';
+      readonly text: string;
+      readonly statement: string;
+      /** What the name held before: a Parse that fails (or is skipped) leaves it in place. */
+      readonly previous: ParsedStatement | undefined;
+      readonly previousPlan: DescribedStatement | undefined;
+    }
+  | {
+      readonly kind: 'bind';
+      readonly text: string;
+      readonly portal: string;
+      readonly previous: PortalState | undefined;
+    }
   | { readonly kind: 'close' | 'sync' }
   | { readonly kind: 'describe'; readonly target: 'S' | 'P'; readonly name: string }
-  | { readonly kind: 'execute'; readonly portal: string };
+  | { readonly kind: 'execute'; readonly portal: string; readonly definitions: readonly Definition[] };
+
+/** A FIFO entry, with how many CopyData and copy ends (CopyDone, CopyFail) the client had sent before it. */
+type Entry = Expect & { readonly copyData: number; readonly copyEnds: number };
+
+/** A protocol-level prepared statement: its text, and which Parse made it (`serial`). */
+interface ParsedStatement {
+  readonly text: string;
+  readonly serial: number;
+}
 
 interface PortalState {
   readonly text: string;
   readonly statement: string;
+  /** The Parse of the statement it was bound to: a later Parse of the name is another statement. */
+  readonly serial: number;
   readonly resultFormats: readonly number[];
   plan?: RowPlan;
+}
+
+/** A described statement: its columns, and the actions for them under rules generation `generation`. */
+interface DescribedStatement {
+  readonly fields: readonly FieldDescription[];
+  actions: readonly ColumnAction[];
+  readonly typeOids: readonly number[];
+  generation: number;
+  /** The Parse it describes. */
+  readonly serial: number;
 }
 
 /** Tags of DDL whose completion may change which relations hold or read masked data. */
@@ -80,22 +128,40 @@ export class SessionMasking {
   #connection: Connection | undefined;
   #rulesKey = '';
   readonly #tap = new FrontendParser({ phase: 'tagged' });
-  #fifo: Expect[] = [];
+  #fifo: Entry[] = [];
   #head = 0;
-  readonly #statements = new Map<string, string>();
+  /**
+   * An extended-protocol message failed and no Sync was in the FIFO yet: the upstream ignores every
+   * message, a simple Query included, until the client's next Sync, so none of them gets an entry.
+   */
+  #ignoringTillSync = false;
+  /** CopyData and copy ends (CopyDone, CopyFail) the client sent: where COPY FROM STDIN data sits among entries. */
+  #copyDataSent = 0;
+  #copyEndsSent = 0;
+  /**
+   * The upstream is in COPY FROM STDIN and the client has not ended its data: the upstream ignores a
+   * Sync (no answer) and consumes any other message as an error. `#copyDataSent` was `copyDataAt` when
+   * the copy began: a Sync after some data may arrive after the copy failed and be answered.
+   */
+  #copyIn: { readonly copyDataAt: number } | undefined;
+  /**
+   * Set when which answer belongs to which message cannot be known any more (messages sent during
+   * COPY FROM STDIN whose fate depends on the data): the next upstream frame ends the session.
+   */
+  #lost: string | undefined;
+  readonly #statements = new Map<string, ParsedStatement>();
+  /** Parses seen: each statement and portal knows which one it came from. */
+  #serial = 0;
   readonly #portals = new Map<string, PortalState>();
-  /** Described statements: their columns, and the actions for them under rules generation `generation`. */
-  readonly #statementPlans = new Map<
-    string,
-    {
-      fields: readonly FieldDescription[];
-      actions: readonly ColumnAction[];
-      typeOids: readonly number[];
-      generation: number;
-    }
-  >();
+  readonly #statementPlans = new Map<string, DescribedStatement>();
   /** Bumped when a reload puts other rules in force: plans of statements described before are redone. */
   #generation = 0;
+  /**
+   * SQL cursors and prepared statements by name: whether what they return reads masked data. A name
+   * without an entry counts as reading it. Entries are set when the defining statement completes
+   * (a DECLARE or PREPARE that failed, or never ran, defines nothing) and dropped as soon as one is
+   * sent, and when a protocol portal or statement takes the name (they share PostgreSQL's namespace).
+   */
   readonly #cursors = new Map<string, boolean>();
   readonly #prepared = new Map<string, boolean>();
   #queryPlan: RowPlan | undefined;
@@ -210,58 +276,161 @@ export class SessionMasking {
   };
 
   readonly #onFrontend = (frame: Frame): void => {
+    if (frame.code === FrontendCode.CopyData) this.#copyDataSent++;
+    else if (frame.code === FrontendCode.CopyDone || frame.code === FrontendCode.CopyFail)
+      this.#copyEndsSent++;
+    if (this.#copyIn && this.#duringCopyIn(frame.code)) return;
+    if (this.#ignoringTillSync) {
+      // The upstream reads and drops these without an answer (and without acting on them).
+      if (frame.code !== FrontendCode.Sync) return;
+      this.#ignoringTillSync = false;
+    }
     switch (frame.code) {
       case FrontendCode.Query: {
         const m = decodeFrontend(frame);
         if (m.name !== 'query') return;
-        this.#noteDefinitions(m.text);
-        this.#fifo.push({ kind: 'query', text: m.text, index: 0 });
+        this.#push({
+          kind: 'query',
+          text: m.text,
+          index: 0,
+          definitions: this.#noteDefinitions(m.text),
+        });
         return;
       }
       case FrontendCode.Parse: {
         const m = decodeFrontend(frame);
         if (m.name !== 'parse') return;
-        this.#statements.set(m.statement, m.text);
+        const previous = this.#statements.get(m.statement);
+        const previousPlan = this.#statementPlans.get(m.statement);
+        this.#statements.set(m.statement, { text: m.text, serial: ++this.#serial });
         this.#statementPlans.delete(m.statement);
-        this.#noteDefinitions(m.text);
-        this.#fifo.push({ kind: 'parse', text: m.text });
+        // SQL EXECUTE of this name now runs this statement, not an earlier SQL PREPARE's.
+        this.#prepared.delete(m.statement);
+        this.#push({ kind: 'parse', text: m.text, statement: m.statement, previous, previousPlan });
         return;
       }
       case FrontendCode.Bind: {
         const m = decodeFrontend(frame);
         if (m.name !== 'bind') return;
-        const text = this.#statements.get(m.statement) ?? '';
-        this.#portals.set(m.portal, { text, statement: m.statement, resultFormats: [...m.resultFormats] });
-        this.#fifo.push({ kind: 'bind', text });
+        const statement = this.#statements.get(m.statement);
+        const text = statement?.text ?? '';
+        const previous = this.#portals.get(m.portal);
+        this.#portals.set(m.portal, {
+          text,
+          statement: m.statement,
+          serial: statement?.serial ?? -1,
+          resultFormats: [...m.resultFormats],
+        });
+        // SQL FETCH of this name now reads this portal, not an earlier SQL cursor's.
+        this.#cursors.delete(m.portal);
+        this.#push({ kind: 'bind', text, portal: m.portal, previous });
         return;
       }
       case FrontendCode.Describe: {
         const m = decodeFrontend(frame);
-        if (m.name === 'describe') this.#fifo.push({ kind: 'describe', target: m.kind, name: m.target });
+        if (m.name === 'describe') this.#push({ kind: 'describe', target: m.kind, name: m.target });
         return;
       }
       case FrontendCode.Execute: {
         const m = decodeFrontend(frame);
-        if (m.name === 'execute') this.#fifo.push({ kind: 'execute', portal: m.portal });
+        if (m.name !== 'execute') return;
+        // A portal of DECLARE or PREPARE defines its cursor or statement when it runs.
+        const text = this.#portals.get(m.portal)?.text;
+        const definitions = text ? this.#noteDefinitions(text) : [];
+        this.#push({ kind: 'execute', portal: m.portal, definitions });
         return;
       }
       case FrontendCode.Close:
-        this.#fifo.push({ kind: 'close' });
+        this.#push({ kind: 'close' });
         return;
       case FrontendCode.Sync:
-        this.#fifo.push({ kind: 'sync' });
+        this.#push({ kind: 'sync' });
         return;
       default:
         return;
     }
   };
 
-  /** Cursors and SQL prepared statements: remember whether what they will return reads masked data. */
-  #noteDefinitions(text: string): void {
+  #push(expect: Expect): void {
+    this.#fifo.push(Object.assign(expect, { copyData: this.#copyDataSent, copyEnds: this.#copyEndsSent }));
+  }
+
+  /** A frame sent while the upstream reads COPY data: true when it gets no FIFO entry. */
+  #duringCopyIn(code: number): boolean {
+    const copyIn = this.#copyIn!;
+    switch (code) {
+      case FrontendCode.CopyData:
+      case FrontendCode.Flush:
+        return true;
+      case FrontendCode.CopyDone:
+      case FrontendCode.CopyFail:
+        this.#copyIn = undefined;
+        return true;
+      case FrontendCode.Sync:
+        // Ignored while the copy runs; after data, the copy may have failed already and it is answered.
+        if (this.#copyDataSent === copyIn.copyDataAt) return true;
+        this.#lost = 'a Sync was sent between COPY data and its end';
+        return true;
+      default:
+        this.#lost = 'a message other than COPY data was sent during COPY FROM STDIN';
+        return true;
+    }
+  }
+
+  /**
+   * CopyInResponse: the statement at the head reads COPY data. Entries for messages the client sent
+   * after it and before its copy end were read by the upstream as part of the copy: a Sync before any
+   * data is ignored (dropped here); anything else makes the answers unknowable (`#lost`).
+   */
+  #onCopyIn(): void {
+    const head = this.#peek();
+    if (!head) return;
+    const kept: Entry[] = [];
+    let ended = false;
+    for (let i = this.#head + 1; i < this.#fifo.length; i++) {
+      const e = this.#fifo[i]!;
+      if (!ended && e.copyEnds > head.copyEnds) ended = true;
+      if (ended) kept.push(e);
+      else if (e.kind === 'sync' && e.copyData === head.copyData) continue;
+      else {
+        this.#lost = 'a message other than COPY data was sent during COPY FROM STDIN';
+        kept.push(e);
+      }
+    }
+    this.#fifo.length = this.#head + 1;
+    this.#fifo.push(...kept);
+    if (this.#copyEndsSent === head.copyEnds) this.#copyIn = { copyDataAt: head.copyData };
+  }
+
+  /**
+   * Cursors and SQL prepared statements `text` defines. Their names count as reading masked data from
+   * now (the definition may replace an old one) until the definition completes (`#define`); a protocol
+   * portal or statement of the same name is replaced by it (or the definition fails), so it is forgotten.
+   */
+  #noteDefinitions(text: string): Definition[] {
+    const definitions: Definition[] = [];
     const analysis = this.#analyze(text, this.#catalog.snapshot);
-    for (const s of analysis.statements) {
-      if (s.defines?.kind === 'cursor') this.#cursors.set(s.defines.name, s.defines.touches);
-      if (s.defines?.kind === 'prepared') this.#prepared.set(s.defines.name, s.defines.touches);
+    for (const [index, s] of analysis.statements.entries()) {
+      if (!s.defines) continue;
+      const { kind, name, touches } = s.defines;
+      if (kind === 'cursor') {
+        this.#cursors.delete(name);
+        this.#portals.delete(name);
+      } else {
+        this.#prepared.delete(name);
+        this.#statements.delete(name);
+        this.#statementPlans.delete(name);
+      }
+      definitions.push({ index, kind, name, touches });
+    }
+    return definitions;
+  }
+
+  /** The statement at `index` completed: the cursor or prepared statement it defines exists now. */
+  #define(definitions: readonly Definition[], index: number): void {
+    for (const d of definitions) {
+      if (d.index !== index) continue;
+      (d.kind === 'cursor' ? this.#cursors : this.#prepared).set(d.name, d.touches);
     }
   }
 
@@ -293,6 +462,11 @@ export class SessionMasking {
   }
 
   #rewrite(frame: Frame): Rewrite {
+    if (this.#lost)
+      throw new AirlockError(
+        'ERR_MASKING_FAILED',
+        `masking cannot tell which statement this answer belongs to: ${this.#lost}`,
+      );
     switch (frame.code) {
       case BackendCode.DataRow:
         return this.#dataRow(frame);
@@ -323,6 +497,9 @@ export class SessionMasking {
       case BackendCode.CopyOutResponse:
       case BackendCode.CopyBothResponse:
         return this.#copyOut(frame);
+      case BackendCode.CopyInResponse:
+        this.#onCopyIn();
+        return undefined;
       case BackendCode.CopyDone:
         this.#copyPlan = undefined;
         return undefined;
@@ -365,7 +542,7 @@ export class SessionMasking {
 
   // ---- the FIFO ---------------------------------------------------------------------------
 
-  #peek(): Expect | undefined {
+  #peek(): Entry | undefined {
     return this.#fifo[this.#head];
   }
 
@@ -380,17 +557,40 @@ export class SessionMasking {
   #endResult(): void {
     this.#queryPlan = undefined;
     this.#copyPlan = undefined;
+    // A COPY FROM STDIN that was running has ended on the upstream's side.
+    this.#copyIn = undefined;
     const head = this.#peek();
-    if (head?.kind === 'query') head.index++;
-    else if (head?.kind === 'execute') this.#shift();
+    if (head?.kind === 'query') {
+      this.#define(head.definitions, head.index);
+      head.index++;
+    } else if (head?.kind === 'execute') {
+      this.#define(head.definitions, 0);
+      this.#shift();
+    }
   }
 
   #onError(): void {
     this.#queryPlan = undefined;
     this.#copyPlan = undefined;
-    // Extended protocol: the server skips to the Sync.
-    for (let head = this.#peek(); head && head.kind !== 'sync' && head.kind !== 'query'; head = this.#peek())
+    this.#copyIn = undefined;
+    // A simple Query's error ends that query only; its ReadyForQuery follows.
+    const first = this.#peek();
+    if (!first || first.kind === 'query' || first.kind === 'sync') return;
+    // Extended protocol: the server ignores every message until the next Sync, a simple Query
+    // included (it is never answered). The failed message and the ignored ones did nothing: a name a
+    // Parse or Bind among them took keeps what it held (newest restored last).
+    const skipped: Entry[] = [];
+    for (let head = this.#peek(); head && head.kind !== 'sync'; head = this.#peek()) {
+      skipped.push(head);
       this.#shift();
+    }
+    if (!this.#peek()) this.#ignoringTillSync = true;
+    for (const e of skipped.reverse()) {
+      if (e.kind === 'parse') {
+        restore(this.#statements, e.statement, e.previous);
+        restore(this.#statementPlans, e.statement, e.previousPlan);
+      } else if (e.kind === 'bind') restore(this.#portals, e.portal, e.previous);
+    }
   }
 
   #onReady(): void {
@@ -449,21 +649,34 @@ export class SessionMasking {
       if (head.target === 'S') {
         const actions = planColumns(
           fields,
-          this.#shape(this.#statements.get(head.name) ?? '', 0, snapshot),
+          this.#shape(this.#statements.get(head.name)?.text ?? '', 0, snapshot),
           snapshot,
         );
-        this.#statementPlans.set(head.name, { fields, actions, typeOids, generation: this.#generation });
-        return rewriteRowDescription(fields, actions);
-      }
-      const portal = this.#portals.get(head.name);
-      const actions = planColumns(fields, this.#shape(portal?.text ?? '', 0, snapshot), snapshot);
-      if (portal)
-        portal.plan = makePlan(
+        this.#statementPlans.set(head.name, {
+          fields,
           actions,
           typeOids,
-          fields.map((f) => f.format),
-          this.#content !== undefined,
-        );
+          generation: this.#generation,
+          serial: this.#statements.get(head.name)?.serial ?? -2,
+        });
+        return rewriteRowDescription(fields, actions);
+      }
+      // A portal Airlock never saw bound is a SQL cursor (DECLARE): its text is unknown here, so every
+      // computed column counts as derived.
+      const portal = this.#portals.get(head.name) ?? {
+        text: '',
+        statement: '',
+        serial: -1,
+        resultFormats: [],
+      };
+      this.#portals.set(head.name, portal);
+      const actions = planColumns(fields, this.#shape(portal.text, 0, snapshot), snapshot);
+      portal.plan = makePlan(
+        actions,
+        typeOids,
+        fields.map((f) => f.format),
+        this.#content !== undefined,
+      );
       return rewriteRowDescription(fields, actions);
     }
     // A RowDescription nobody asked for (FETCH inside an Execute of a SQL-level statement, ...):
@@ -490,7 +703,9 @@ export class SessionMasking {
     if (head?.kind === 'execute') {
       const portal = this.#portals.get(head.portal);
       if (portal?.plan) return portal.plan;
-      const described = portal ? this.#statementPlans.get(portal.statement) : undefined;
+      // Only a Describe of the very statement the portal was bound to (not of a later Parse of its name).
+      const plan = portal ? this.#statementPlans.get(portal.statement) : undefined;
+      const described = plan && plan.serial === portal?.serial ? plan : undefined;
       if (portal && described && described.generation !== this.#generation) {
         // Described under rules a reload has since replaced (drivers describe once, execute often).
         // Columns masked then stay masked (the client was told text); columns masked now are too.
@@ -628,7 +843,8 @@ export class SessionMasking {
         text = this.#portals.get(head.portal)?.text;
         break;
       case 'describe':
-        text = head.target === 'S' ? this.#statements.get(head.name) : this.#portals.get(head.name)?.text;
+        text =
+          head.target === 'S' ? this.#statements.get(head.name)?.text : this.#portals.get(head.name)?.text;
         break;
       default:
         return undefined;
@@ -641,12 +857,19 @@ export class SessionMasking {
       (s) =>
         s.touches ||
         s.allDerived ||
+        s.runs === true ||
         (s.reads !== undefined &&
           ((s.reads.kind === 'cursor' ? this.#cursors.get(s.reads.name) : this.#prepared.get(s.reads.name)) ??
             true)),
     );
     return { touches, text };
   }
+}
+
+/** Puts `value` back under `key`, or removes the key when it held nothing. */
+function restore<V>(map: Map<string, V>, key: string, value: V | undefined): void {
+  if (value === undefined) map.delete(key);
+  else map.set(key, value);
 }
 
 /** A Frame over bytes Airlock built (a rewritten message), for the decoders. */
