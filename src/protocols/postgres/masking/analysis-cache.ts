@@ -70,6 +70,9 @@ export function contextSignature(ctx: AnalysisContext, hasColumnRules: boolean):
     ctx.denyPredicates,
     ctx.detects,
     hasColumnRules,
+    [...(ctx.userCode?.routines ?? [])].sort(),
+    [...(ctx.userCode?.operators ?? [])].sort(),
+    [...(ctx.userCode?.checkedDomains ?? [])].sort(),
   ]);
 }
 

@@ -287,3 +287,94 @@ test('other ALTER TABLE commands naming masked relations or columns pass', () =>
   assert.equal(rule("alter table orders add constraint c check (email like '%@%')"), undefined);
   assert.equal(rule('alter table orders add foreign key (x) references customers (id)'), undefined);
 });
+
+test('DDL creating code run without a call is refused on a connection with column rules', () => {
+  for (const sql of [
+    'create operator @@@ (rightarg = bigint, function = pg_advisory_lock)',
+    'create operator public.+ (leftarg = regclass, rightarg = bigint, function = setval)',
+    'alter operator @@@ (none, bigint) set (restrict = f)',
+    "create aggregate public.max(bytea) (sfunc = lo_from_bytea, stype = oid, initcond = '0')",
+    "create domain dleak as text check (set_config('x.leak', value, false) is not null)",
+    'alter domain d add constraint c check (value is not null)',
+    'create cast (text as d) with function f(text)',
+    'create type t (input = f_in, output = f_out)',
+    'create type r as range (subtype = int4, subtype_diff = f)',
+    "create conversion c for 'UTF8' to 'LATIN1' from f",
+    'create operator class c for type t using btree as operator 1 <',
+  ])
+    assert.equal(rule(sql), 'masking-code', sql);
+  // Objects that run no code stay allowed; so does everything without column rules.
+  for (const sql of [
+    'create domain d as text not null',
+    'alter domain d set not null',
+    'create type t',
+    "create type e as enum ('a')",
+    'create type c as (a int)',
+  ])
+    assert.equal(rule(sql), undefined, sql);
+  assert.equal(
+    analyzeSql('create operator @@@ (rightarg = bigint, function = f)', ctx, false).refusal,
+    undefined,
+  );
+});
+
+test('a search_path that puts a schema before pg_catalog is refused', () => {
+  for (const sql of [
+    'set search_path = public, pg_catalog',
+    'set local search_path to s2, "pg_catalog"',
+    "select set_config('search_path', 'public, pg_catalog', false)",
+    "select set_config('search_path', current_user, false)",
+    "select set_config(name, 'x', false) from t",
+    'alter role r set search_path = public, pg_catalog',
+  ])
+    assert.equal(rule(sql), 'masking-code', sql);
+  for (const sql of [
+    'set search_path = public',
+    'set search_path = pg_catalog, public',
+    'reset search_path',
+    "select set_config('search_path', 'pg_catalog, public', false)",
+    "select set_config('application_name', 'x', false)",
+  ])
+    assert.equal(rule(sql), undefined, sql);
+});
+
+test('code created outside Airlock: calls, operators and domain casts fed masked data are refused', () => {
+  const withCode: AnalysisContext = {
+    ...ctx,
+    userCode: {
+      routines: new Set(['max', 'remember']),
+      operators: new Set(['@@@', '+']),
+      checkedDomains: new Set(['dleak']),
+    },
+  };
+  for (const sql of [
+    "select max(convert_to(email, 'UTF8')) from customers",
+    'select pg_catalog.max(email) from customers',
+    'select @@@ email from customers',
+    "select 'rs'::regclass + length(email) from customers",
+    'select 1 operator(public.+) length(ssn) from customers',
+    'select email::dleak from customers',
+    'select cast(c.email as dleak) is null from customers c',
+  ])
+    assert.equal(rule(sql, withCode), 'masking-export', sql);
+  // The same names over clean data, and built-ins the catalog holds no user code for, pass.
+  for (const sql of [
+    'select max(id), id + 1, name::dleak from customers',
+    'select @@@ 1',
+    'select min(email), email || name from customers',
+  ])
+    assert.equal(rule(sql, withCode), undefined, sql);
+  // A user routine's result counts as read from masked data, as other user functions' do.
+  const s = analyzeSql('select max(x) from other', withCode, true).statements[0]!;
+  assert.equal(s.touches, true);
+});
+
+test('ts_rewrite with a query text reads masked data like ts_stat', () => {
+  const s = analyzeSql(
+    "select ts_rewrite('a'::tsquery, 'select ''a''::tsquery, plainto_tsquery(phone) from customers')",
+    ctx,
+    true,
+  ).statements[0]!;
+  assert.equal(s.touches, true);
+  assert.deepEqual(s.cleanOutputs, [false]);
+});

@@ -31,6 +31,7 @@ export type {
   MaskingRefusal,
   SqlMasking,
   StatementShape,
+  UserCodeNames,
 } from './analysis.types.js';
 export { DATA_READING_FUNCTIONS } from './analyzer.js';
 

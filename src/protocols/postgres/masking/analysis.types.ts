@@ -16,6 +16,22 @@ export interface AnalysisContext {
   readonly denyPredicates: boolean;
   /** Content detection is on: binary COPY cannot be checked. */
   readonly detects: boolean;
+  /** Code the target's catalog holds outside the system schemas (`catalog.ts`); none when absent. */
+  readonly userCode?: UserCodeNames;
+}
+
+/**
+ * Names of code objects created on the target outside Airlock (any schema but pg_catalog and
+ * information_schema), unqualified: a call, operator use or cast naming one runs code Airlock cannot
+ * see, whatever schema qualification or search_path the statement uses.
+ */
+export interface UserCodeNames {
+  /** Functions, procedures and aggregates (`pg_proc`). */
+  readonly routines: ReadonlySet<string>;
+  /** Operators (`pg_operator`). */
+  readonly operators: ReadonlySet<string>;
+  /** Domains with a CHECK constraint, their own or a base domain's. */
+  readonly checkedDomains: ReadonlySet<string>;
 }
 
 /** `COPY relation [(columns)] TO STDOUT` in a format Airlock can rewrite. */

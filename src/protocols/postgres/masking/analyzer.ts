@@ -6,7 +6,7 @@
  * columns, which every answer consults; the rules that refuse statements (`refusal-rules.ts`,
  * `opt-in-rules.ts`) are built from these answers.
  */
-import { type AstObject, isObject, listOf, nodeOf, str, stringNode } from '../classify/ast.js';
+import { type AstObject, isObject, listOf, nameParts, nodeOf, str, stringNode } from '../classify/ast.js';
 import { isBuiltinFunction } from '../classify/functions.js';
 import type { AnalysisContext, CopyShape } from './analysis.types.js';
 import { copyOptions } from './copy-options.js';
@@ -26,7 +26,12 @@ export const DATA_READING_FUNCTIONS: ReadonlySet<string> = new Set([
   'schema_to_xml_and_xmlschema',
   'database_to_xml',
   'database_to_xml_and_xmlschema',
+  // The *_xmlschema forms describe columns only; listed so a family is never half-known.
+  'schema_to_xmlschema',
+  'database_to_xmlschema',
   'ts_stat',
+  // ts_rewrite(query, 'SELECT target, substitute ...') runs its second argument.
+  'ts_rewrite',
   'pg_get_statisticsobjdef_expressions',
 ]);
 
@@ -103,13 +108,41 @@ export class Analyzer {
     visit(node, (obj, type) => {
       if (found) return true;
       if (type === 'RangeVar' && this.#ctx.sensitiveNames.has(str(obj, 'relname') ?? '')) found = true;
-      else if (type === 'FuncCall') {
-        const { schema, name } = funcName(obj);
-        if ((userCalls && !isBuiltinFunction(schema, name)) || DATA_READING_FUNCTIONS.has(name)) found = true;
-      } else if (type === 'ColumnRef' && this.#refTainted(obj)) found = true;
+      else if (userCalls && this.runsUserCode(obj, type)) found = true;
+      else if (type === 'FuncCall' && DATA_READING_FUNCTIONS.has(funcName(obj).name)) found = true;
+      else if (type === 'ColumnRef' && this.#refTainted(obj)) found = true;
       return undefined;
     });
     return found;
+  }
+
+  /**
+   * True when the node runs code created on the target rather than a built-in: a call of a function
+   * that is not a built-in or whose name a user routine has (a user `public.max(bytea)` is chosen
+   * for `max(x)` when pg_catalog has no `max(bytea)`), an operator a user operator is named like
+   * (`=` also for `IN`, `NULLIF`, `CASE x WHEN` and `= ANY (subquery)`), a cast to a domain with a
+   * CHECK constraint. Names are matched without schemas: search_path may pick any of them.
+   */
+  runsUserCode(obj: AstObject, type: string | undefined): boolean {
+    const code = this.#ctx.userCode;
+    switch (type) {
+      case 'FuncCall': {
+        const { schema, name } = funcName(obj);
+        return !isBuiltinFunction(schema, name) || (code?.routines.has(name) ?? false);
+      }
+      case 'A_Expr':
+        return code !== undefined && nameParts(obj.name).some((part) => code.operators.has(part));
+      case 'SubLink':
+        return code !== undefined && nameParts(obj.operName).some((part) => code.operators.has(part));
+      case 'CaseExpr':
+        return code !== undefined && obj.arg !== undefined && code.operators.has('=');
+      case 'TypeCast': {
+        const names = nameParts(isObject(obj.typeName) ? obj.typeName.names : undefined);
+        return code?.checkedDomains.has(names[names.length - 1] ?? '') ?? false;
+      }
+      default:
+        return false;
+    }
   }
 
   /** A column reference that may carry masked values by itself. */
@@ -155,9 +188,10 @@ export class Analyzer {
       } else if (type === 'SubLink') {
         if (this.touches(obj.subselect, userCalls) || this.#opaque) found = true;
         return true;
-      } else if (type === 'FuncCall') {
-        const { schema, name } = funcName(obj);
-        if ((userCalls && !isBuiltinFunction(schema, name)) || DATA_READING_FUNCTIONS.has(name)) found = true;
+      } else if (userCalls && this.runsUserCode(obj, type)) {
+        found = true;
+      } else if (type === 'FuncCall' && DATA_READING_FUNCTIONS.has(funcName(obj).name)) {
+        found = true;
       } else if (type === 'RangeVar' && this.#ctx.sensitiveNames.has(str(obj, 'relname') ?? '')) found = true;
       return undefined;
     });

@@ -14,7 +14,7 @@
 import type { Connection } from '../../../core/connection.js';
 import { ColumnRules } from '../../../masking/rules.js';
 import type { Strategy } from '../../../masking/strategies.js';
-import { DATA_READING_FUNCTIONS } from './analysis.js';
+import { DATA_READING_FUNCTIONS, type UserCodeNames } from './analysis.js';
 import { ControlConnection } from './control.js';
 
 /** A masked column as the catalog has it. */
@@ -51,6 +51,11 @@ export interface CatalogSnapshot {
   readonly viewNames: ReadonlySet<string>;
   /** Names of masked columns (any relation). */
   readonly maskedColumnNames: ReadonlySet<string>;
+  /**
+   * User functions, aggregates, operators and checked domains (their uses over masked data are
+   * refused). Every snapshot `#take` builds has it; optional only for hand-built snapshots (benches).
+   */
+  readonly userCode?: UserCodeNames;
 }
 
 /** How long "not masked" conclusions stand before the catalog is asked again. */
@@ -133,7 +138,7 @@ export class MaskingCatalog {
     const takenAtMs = this.#now();
     const tables = this.rules.literalTables();
     const filter = tables ? ` AND c.relname IN (${tables.map(sqlString).join(', ')})` : '';
-    const [columns = [], max = []] = await this.#control.query(
+    const [columns = [], max = [], routines = [], operators = [], domains = []] = await this.#control.query(
       `SELECT c.oid::int8, n.nspname, c.relname, a.attnum, a.attname, a.atttypid::int8
          FROM pg_catalog.pg_class c
          JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -141,7 +146,8 @@ export class MaskingCatalog {
         WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm')
           AND n.nspname NOT IN ('pg_catalog', 'information_schema')${filter}
         ORDER BY c.oid, a.attnum;
-       SELECT max(oid)::int8 FROM pg_catalog.pg_class`,
+       SELECT max(oid)::int8 FROM pg_catalog.pg_class;
+       ${USER_CODE_SQL}`,
     );
     const byOid = new Map<
       number,
@@ -203,11 +209,49 @@ export class MaskingCatalog {
       sensitiveNames,
       viewNames,
       maskedColumnNames,
+      userCode: {
+        routines: new Set(routines.map((r) => r[0] ?? '')),
+        operators: new Set(operators.map((r) => r[0] ?? '')),
+        checkedDomains: new Set(domains.map((r) => r[0] ?? '')),
+      },
     };
     this.#snapshot = snapshot;
     return snapshot;
   }
 }
+
+/** No extension owns the object (`classid`, `oid`: its catalog and OID). */
+function notExtensionMember(classid: string, oid: string): string {
+  return `NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = '${classid}'::pg_catalog.regclass
+                        AND d.objid = ${oid} AND d.deptype = 'e')`;
+}
+
+/**
+ * Names of the code objects outside the system schemas (`UserCodeNames`): functions, procedures and
+ * aggregates; operators; domains whose CHECK constraints (or a base domain's) run on a cast. Objects
+ * of an extension are left out: an admin installed its fixed code (citext's `=`, `max(citext)` and
+ * `translate(citext, ...)` would otherwise refuse every `=`, `max` and `translate` over masked
+ * columns), and its functions already count as user functions where their names are not built-ins'.
+ */
+const USER_CODE_SQL = `SELECT DISTINCT p.proname FROM pg_catalog.pg_proc p
+    JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+   WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+     AND ${notExtensionMember('pg_catalog.pg_proc', 'p.oid')};
+  SELECT DISTINCT o.oprname FROM pg_catalog.pg_operator o
+    JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace
+   WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+     AND ${notExtensionMember('pg_catalog.pg_operator', 'o.oid')};
+  WITH RECURSIVE checked(oid) AS (
+    SELECT t.oid FROM pg_catalog.pg_type t
+     WHERE t.typtype = 'd' AND EXISTS (SELECT 1 FROM pg_catalog.pg_constraint c
+                                        WHERE c.contypid = t.oid AND c.contype = 'c')
+    UNION
+    SELECT t.oid FROM pg_catalog.pg_type t JOIN checked ON t.typbasetype = checked.oid WHERE t.typtype = 'd'
+  )
+  SELECT DISTINCT t.typname FROM checked JOIN pg_catalog.pg_type t ON t.oid = checked.oid
+    JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+   WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+     AND ${notExtensionMember('pg_catalog.pg_type', 't.oid')}`;
 
 /** Every partition and inheritance child of the seed relations, at any depth, with its columns and parents. */
 function descendantsSql(seed: string): string {

@@ -182,6 +182,49 @@ describe('values PostgreSQL echoes without quotes', () => {
       'Key [masked] [masked] [masked] [masked] is still referenced from table "[masked]".',
     );
   });
+  it('are masked after the first ": " whatever their alphabet, unless the client typed them', () => {
+    const at = (message: string, code = '42883', text = touching.text) =>
+      run({ C: code, M: message }, { touches: true, text }).M;
+    // Digits mapped to letters, e-mail separators to `_`: no digit, `@` or `.` left to spot.
+    assert.equal(at('operator does not exist: +b_ebf_fff_abdc'), 'operator does not exist: [masked]');
+    assert.equal(
+      at('improper relation name (too many dotted names): bebfffffabdc .a.b.c', '42601'),
+      'improper relation name (too many dotted names): [masked]',
+    );
+    assert.equal(
+      at('cross-database references are not implemented: alice_wonder_example_com.a.b', '0A000'),
+      'cross-database references are not implemented: [masked]',
+    );
+    // One quoted span after the colon keeps its quotes (masked, or kept when typed).
+    assert.equal(
+      at('invalid input syntax for type integer: "bebfffffabdc"', '22P02'),
+      'invalid input syntax for type integer: "[masked]"',
+    );
+    assert.equal(
+      at('invalid input syntax for type integer: "abc"', '22P02', "select 'abc'::int, phone from customers"),
+      'invalid input syntax for type integer: "abc"',
+    );
+    // What the client typed verbatim stays; a colon inside a quoted span is not the split.
+    assert.equal(
+      at('operator does not exist: text + integer', '42883', 'select text + integer from customers'),
+      'operator does not exist: text + integer',
+    );
+    assert.equal(at('relation "a: b" does not exist', '42P01'), 'relation "[masked]" does not exist');
+    // Detail, hint and context lines follow the same rule.
+    const r = run(
+      {
+        C: '42883',
+        M: 'x',
+        D: 'Token "qq" is invalid: bebfffffabdc',
+        H: 'see: alicewonder',
+        W: 'JSON data, line 1: bebfffffabdc\nCOPY customers, line 3',
+      },
+      touching,
+    );
+    assert.equal(r.D, 'Token "[masked]" is invalid: [masked]');
+    assert.equal(r.H, 'see: [masked]');
+    assert.equal(r.W, 'JSON data, line 1: [masked]\nCOPY customers, line 3');
+  });
   it('are kept when the statement reads no masked data', () => {
     const clean: InFlight = { touches: false, text: 'select 1' };
     assert.equal(

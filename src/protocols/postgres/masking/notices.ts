@@ -10,8 +10,10 @@
  * the values it echoes (`unrecognized configuration parameter "<value>"`, `relation "<value>" does not
  * exist`), so the error keeps its SQLSTATE and wording and loses only the value. Context lines that
  * echo input unquoted (`JSON data, line 1: <value>`), multi-line details (parser dumps) and the
- * internal query of dynamic SQL are masked whole; unquoted tokens that look like values (digits, `@`,
- * dotted names) are masked too. Every other field and the field order are kept. Notification payloads
+ * internal query of dynamic SQL are masked whole; everything after the first ": " of a message,
+ * detail, hint or context line (where PostgreSQL puts the input it rejects, unquoted and in any
+ * alphabet) is masked unless the client typed it (`maskEchoed`), and unquoted tokens before it that
+ * look like values (digits, `@`, dotted names) are masked too. Every other field and the field order are kept. Notification payloads
  * are replaced whole on such connections (content-masked otherwise).
  * @see https://www.postgresql.org/docs/current/protocol-error-fields.html
  */
@@ -92,11 +94,11 @@ export function rewriteNotice(
       if (dataError) update(ErrorField.Message, (m) => maskQuoted(m, typed));
       if ((dataError || keyError) && out.has(ErrorField.Detail)) set(ErrorField.Detail, MASKED_DETAIL);
       if (dataError || inflight === undefined || inflight.touches) {
-        update(ErrorField.Message, (m) => maskValues(m, typed));
+        update(ErrorField.Message, (m) => maskEchoed(m, typed));
         update(ErrorField.Detail, (d) =>
-          d.includes('\n') && !isTyped(d, typed) ? MASKED_DETAIL : maskValues(d, typed),
+          d.includes('\n') && !isTyped(d, typed) ? MASKED_DETAIL : maskEchoed(d, typed),
         );
-        update(ErrorField.Hint, (h) => maskValues(h, typed));
+        update(ErrorField.Hint, (h) => maskEchoed(h, typed));
         update(ErrorField.Where, (w) => maskContext(w, typed));
         update(ErrorField.InternalQuery, (q) => (isTyped(q, typed) ? q : MASKED_QUERY));
       }
@@ -181,18 +183,47 @@ export function maskValues(text: string, typed: string | undefined): string {
   });
 }
 
-/** A context (Where) field, line by line: quoted spans, and what follows "line N: " (input echoed). */
+/**
+ * `text` masked by its structure rather than by what its characters look like: PostgreSQL's messages
+ * put the offending input after the first ": " outside quotes (`operator does not exist: <input>`,
+ * `improper relation name (too many dotted names): <input>`, `cross-database references are not
+ * implemented: <input>`, `JSON data, line 1: <input>`), unquoted and in any alphabet, so everything
+ * there is masked unless the client typed it verbatim (or it is one quoted span, masked by
+ * `maskQuoted`). What comes before keeps the template wording and goes through `maskValues`.
+ */
+export function maskEchoed(
+  text: string,
+  typed: string | undefined,
+  maskHead: (text: string, typed: string | undefined) => string = maskValues,
+): string {
+  const colon = firstColonOutsideQuotes(text);
+  if (colon < 0) return maskHead(text, typed);
+  const head = maskHead(text.slice(0, colon), typed);
+  const tail = text.slice(colon + 2);
+  if (isTyped(tail, typed)) return `${head}: ${tail}`;
+  const quoted = maskQuoted(tail, typed);
+  return `${head}: ${/^"[^"]*"$/.test(quoted) ? quoted : MASKED_TAIL}`;
+}
+
+/** Index of the first ": " not inside a double-quoted span, or -1 (an unpaired quote ends the search). */
+function firstColonOutsideQuotes(text: string): number {
+  let quoted = false;
+  for (let i = 0; i < text.length - 1; i++) {
+    const c = text[i];
+    if (c === '"') quoted = !quoted;
+    else if (!quoted && c === ':' && text[i + 1] === ' ') return i;
+  }
+  return -1;
+}
+
+/**
+ * A context (Where) field, line by line, each as `maskEchoed` masks a message, except that a line's
+ * head loses only its quoted spans (its numbers are line numbers: `PL/pgSQL function f() line 3`).
+ */
 function maskContext(where: string, typed: string | undefined): string {
   return where
     .split('\n')
-    .map((line) => {
-      const echo = /\bline \d+: /.exec(line);
-      if (echo) {
-        const tail = line.slice(echo.index + echo[0].length);
-        if (!isTyped(tail, typed)) return `${line.slice(0, echo.index + echo[0].length)}${MASKED_TAIL}`;
-      }
-      return maskQuoted(line, typed);
-    })
+    .map((line) => maskEchoed(line, typed, maskQuoted))
     .join('\n');
 }
 

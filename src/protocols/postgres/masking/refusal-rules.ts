@@ -9,6 +9,7 @@
 import { type AstObject, isObject, listOf, nodeOf, str, stringNode } from '../classify/ast.js';
 import type { MaskingRefusal } from './analysis.types.js';
 import type { Analyzer } from './analyzer.js';
+import { codeObjectRefusal, setConfigRefusal, setSearchPathRefusal } from './code-objects.js';
 import { copyOptions } from './copy-options.js';
 import { detachRefusal } from './ddl.js';
 import { isUserFunction, sinkReason } from './sinks.js';
@@ -89,6 +90,20 @@ export function checkMovement(a: Analyzer, root: unknown, hasColumnRules: boolea
         'code bodies (DO, functions, triggers, rules) could copy masked values; they are refused on this connection',
       );
     }
+    if (hasColumnRules) {
+      const code = codeObjectRefusal(type, obj);
+      if (code) refuse('masking-code', code);
+      // ALTER ROLE / DATABASE / SYSTEM ... SET hold their VariableSetStmt bare (no node wrapper).
+      const path =
+        type === 'VariableSetStmt'
+          ? setSearchPathRefusal(obj)
+          : isObject(obj.setstmt) && !nodeOf(obj.setstmt, 'VariableSetStmt')
+            ? setSearchPathRefusal(obj.setstmt)
+            : type === 'FuncCall' && funcName(obj).name === 'set_config'
+              ? setConfigRefusal(listOf(obj.args))
+              : undefined;
+      if (path) refuse('masking-code', path);
+    }
     switch (type) {
       case 'CopyStmt':
         checkCopy(a, obj);
@@ -147,6 +162,12 @@ export function checkMovement(a: Analyzer, root: unknown, hasColumnRules: boolea
       case 'FuncCall':
         checkSink(a, obj, root);
         break;
+      case 'A_Expr':
+      case 'SubLink':
+      case 'CaseExpr':
+      case 'TypeCast':
+        checkImplicitUserCode(a, obj, type, root);
+        break;
       case 'CallStmt':
         // CALL holds its FuncCall bare (no node wrapper), so the walk does not meet it as one.
         if (isObject(obj.funccall)) checkSink(a, obj.funccall, root);
@@ -179,9 +200,10 @@ function attachesMaskedData(alter: AstObject, sensitiveNames: ReadonlySet<string
  */
 function checkSink(a: Analyzer, call: AstObject, root: unknown): void {
   const { schema, name } = funcName(call);
-  const why = sinkReason(schema, name);
+  const routines = a.ctx.userCode?.routines;
+  const why = sinkReason(schema, name, routines);
   if (!why) return;
-  const user = isUserFunction(schema, name);
+  const user = isUserFunction(schema, name, routines);
   const readsHere = user && a.touches(root, false);
   for (const arg of listOf(call.args)) {
     const masked = user
@@ -192,6 +214,36 @@ function checkSink(a: Analyzer, call: AstObject, root: unknown): void {
         'masking-export',
         `${name}() with a masked value would send it where it cannot be masked (${why})`,
       );
+  }
+}
+
+/**
+ * An operator, a cast to a checked domain or a `CASE x WHEN` that runs code created on the target
+ * (`Analyzer.runsUserCode`): its operands are the arguments of a user function, refused like one
+ * (`checkSink`) when masked data is read here and reaches them.
+ */
+function checkImplicitUserCode(a: Analyzer, obj: AstObject, type: string, root: unknown): void {
+  if (!a.runsUserCode(obj, type)) return;
+  const operands =
+    type === 'A_Expr'
+      ? [obj.lexpr, obj.rexpr]
+      : type === 'SubLink'
+        ? [obj.testexpr, obj.subselect]
+        : type === 'CaseExpr'
+          ? [obj.arg, ...listOf(obj.args)]
+          : [obj.arg];
+  if (!a.touches(root, false)) return;
+  for (const operand of operands) {
+    if (operand !== undefined && a.exprTainted(operand, true, false)) {
+      const what =
+        type === 'TypeCast'
+          ? 'a cast to a domain with a CHECK constraint runs that constraint'
+          : 'this operator may resolve to one created on the target, which runs its function';
+      refuse(
+        'masking-export',
+        `${what}, code Airlock cannot see that may store the masked value where it cannot be masked; an admin must drop or replace it, or use built-in operators and types`,
+      );
+    }
   }
 }
 

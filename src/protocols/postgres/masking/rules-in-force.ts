@@ -83,6 +83,7 @@ export class RulesInForce {
       onDerived: this.masking.onDerived,
       denyPredicates: this.masking.denyPredicates,
       detects: this.content !== undefined,
+      ...(snapshot?.userCode ? { userCode: snapshot.userCode } : {}),
     };
   }
 }

@@ -32,6 +32,7 @@ function snapshotFor(rules: readonly string[]): CatalogSnapshot {
     sensitiveNames: new Set([...masked.values()].map((r) => r.table)),
     viewNames: new Set(),
     maskedColumnNames: new Set(rules.map((r) => r.split('.')[1]!)),
+    userCode: { routines: new Set(), operators: new Set(), checkedDomains: new Set() },
   };
 }
 

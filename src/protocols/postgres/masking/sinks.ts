@@ -49,9 +49,13 @@ const SINK_PREFIXES: readonly (readonly [string, string])[] = [
 ];
 
 /** Why a call of this function with a masked argument is refused, or undefined when it is not a sink. */
-export function sinkReason(schema: string | undefined, name: string): string | undefined {
+export function sinkReason(
+  schema: string | undefined,
+  name: string,
+  userRoutines: ReadonlySet<string> = NONE,
+): string | undefined {
   // A user (or extension) function's body is not visible: it may store its arguments anywhere.
-  if (!isBuiltinFunction(schema, name)) return 'its body may store them anywhere';
+  if (isUserFunction(schema, name, userRoutines)) return 'its body may store them anywhere';
   const exact = SINK_FUNCTIONS.get(name);
   if (exact) return exact;
   for (const [prefix, why] of SINK_PREFIXES) if (name.startsWith(prefix)) return why;
@@ -60,7 +64,16 @@ export function sinkReason(schema: string | undefined, name: string): string | u
   return undefined;
 }
 
-/** True for a user function (not a built-in): its arguments count as sinks, its calls as data reads. */
-export function isUserFunction(schema: string | undefined, name: string): boolean {
-  return !isBuiltinFunction(schema, name);
+const NONE: ReadonlySet<string> = new Set();
+
+/**
+ * True for a user function (not a built-in, or named like a routine the target holds outside the
+ * system schemas: `userRoutines`): its arguments count as sinks, its calls as data reads.
+ */
+export function isUserFunction(
+  schema: string | undefined,
+  name: string,
+  userRoutines: ReadonlySet<string> = NONE,
+): boolean {
+  return !isBuiltinFunction(schema, name) || userRoutines.has(name);
 }
