@@ -249,6 +249,8 @@ describe('session recordings and their retention', () => {
     await assert.rejects(client.query('drop table r'), { code: '42501' });
     await assert.rejects(client.query('select nope from r'), { code: '42703' });
     await client.end();
+    // The session's start reaches the store through the drain: wait for it, not a fixed time.
+    assert.ok(await waitFor(async () => (await sessionIds()).length >= 1));
     const [id] = await sessionIds();
     assert.ok(id);
     assert.ok(
