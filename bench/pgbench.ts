@@ -16,7 +16,7 @@ import { formatMachine, machineInfo } from './lib/machine.js';
 import { type Endpoint, runningPgbench, runPgbench } from './lib/pgbench-run.js';
 import { pgbouncerVersion, startBenchPgbouncer } from './lib/pgbouncer.js';
 import { type RunResult, summarize } from './lib/results.js';
-import { SCENARIOS, type TargetName } from './lib/scenarios.js';
+import { SCENARIOS, type Scenario, type TargetName } from './lib/scenarios.js';
 import { formatCount, formatFixed, formatGroup, formatRatioSummary } from './lib/table.js';
 
 /** A target pgbench can run against, with the process whose CPU time it costs. */
@@ -191,14 +191,24 @@ async function main(argv: readonly string[]): Promise<number> {
     out(`targets: ${targets.map((t) => `${t.name} (127.0.0.1:${t.endpoint.port})`).join(', ')}`);
 
     const scenarios = SCENARIOS.filter((s) => options.scenarios.includes(s.name));
-    const total = scenarios.length * options.clients.length * options.rounds * targets.length;
+    const runsOf = (scenario: Scenario) => targets.filter((t) => scenario.skips?.[t.name] === undefined);
+    const total = scenarios.reduce(
+      (n, s) => n + options.clients.length * options.rounds * runsOf(s).length,
+      0,
+    );
+    for (const scenario of scenarios) {
+      for (const target of targets) {
+        const why = scenario.skips?.[target.name];
+        if (why !== undefined) notes.info.push(`${scenario.name} does not run on ${target.name}: ${why}`);
+      }
+    }
     for (const scenario of scenarios) {
       for (const clients of options.clients) {
         const groupRuns: RunResult[] = [];
         // Interleaved: direct, pgbouncer, airlock, direct, pgbouncer, airlock, ... so drift in the
         // machine (other load, table bloat, caches) spreads over every target alike.
         for (let round = 1; round <= options.rounds; round++) {
-          for (const target of targets) {
+          for (const target of runsOf(scenario)) {
             // After a signal the cleanup owns the processes: start nothing new, wait for exit.
             if (stopping) return await new Promise<number>(() => {});
             if (scenario.resetsTables) await resetTables(cluster, db.database);

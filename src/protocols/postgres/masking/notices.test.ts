@@ -65,13 +65,30 @@ describe('rewriteNotice: values quoted by errors of any SQLSTATE', () => {
     assert.deepEqual(run(fields, { touches: false, text: 'select * from nothere' }), fields);
   });
 
-  it('keeps what the client typed itself, masks what it did not', () => {
-    const out = run(
-      { S: 'ERROR', C: '42703', M: 'column "emial" does not exist', H: `Perhaps you meant "${PHONE}".` },
-      { touches: true, text: 'select emial from customers' },
+  it('keeps what the client typed only when the statement reads no masked data (else it is an oracle)', () => {
+    const error = {
+      S: 'ERROR',
+      C: '42703',
+      M: 'column "emial" does not exist',
+      H: `Perhaps you meant "${PHONE}".`,
+    };
+    const touching = run(error, { touches: true, text: 'select emial from customers' });
+    assert.equal(touching.M, 'column "[masked]" does not exist');
+    assert.equal(touching.H, 'Perhaps you meant "[masked]".');
+    // A statement listing every possible chunk of a value (here in a comment) learns nothing either.
+    const oracle = run(
+      { S: 'ERROR', C: '22P02', M: 'invalid input syntax for type integer: "x1415"' },
+      {
+        touches: true,
+        text: "select ('x' || substr(phone, 1, 4))::int from customers /* x1414 x1415 x1416 */",
+      },
     );
-    assert.equal(out.M, 'column "emial" does not exist');
-    assert.equal(out.H, 'Perhaps you meant "[masked]".');
+    assert.equal(oracle.M, 'invalid input syntax for type integer: "[masked]"');
+    const clean = run(
+      { S: 'ERROR', C: '22P02', M: 'invalid input syntax for type integer: "abc"' },
+      { touches: false, text: "select 'abc'::int" },
+    );
+    assert.equal(clean.M, 'invalid input syntax for type integer: "abc"');
   });
 
   it('masks from the first to the last masked quote, so a value holding quotes leaks nothing between', () => {
@@ -159,7 +176,7 @@ describe('values PostgreSQL echoes without quotes', () => {
     // Wording, words and the client's own tokens stay.
     assert.equal(
       masked('percentile value 123 is not between 0 and 1.', '22003'),
-      'percentile value [masked] is not between [masked] and 1.',
+      'percentile value [masked] is not between [masked] and [masked]',
     );
     assert.equal(
       masked('function upper(integer) does not exist', '42883'),
@@ -195,19 +212,21 @@ describe('values PostgreSQL echoes without quotes', () => {
       at('cross-database references are not implemented: alice_wonder_example_com.a.b', '0A000'),
       'cross-database references are not implemented: [masked]',
     );
-    // One quoted span after the colon keeps its quotes (masked, or kept when typed).
+    // One quoted span after the colon keeps its quotes, masked even when typed (typed text is kept
+    // only for statements that read no masked data).
     assert.equal(
       at('invalid input syntax for type integer: "bebfffffabdc"', '22P02'),
       'invalid input syntax for type integer: "[masked]"',
     );
     assert.equal(
       at('invalid input syntax for type integer: "abc"', '22P02', "select 'abc'::int, phone from customers"),
-      'invalid input syntax for type integer: "abc"',
+      'invalid input syntax for type integer: "[masked]"',
     );
-    // What the client typed verbatim stays; a colon inside a quoted span is not the split.
+    // What the client typed verbatim is masked too on such statements; a colon inside a quoted span is
+    // not the split.
     assert.equal(
       at('operator does not exist: text + integer', '42883', 'select text + integer from customers'),
-      'operator does not exist: text + integer',
+      'operator does not exist: [masked]',
     );
     assert.equal(at('relation "a: b" does not exist', '42P01'), 'relation "[masked]" does not exist');
     // Detail, hint and context lines follow the same rule.

@@ -83,7 +83,10 @@ export function rewriteNotice(
     if (value !== undefined) set(type, f(value));
   };
   if (ctx.masksColumns) {
-    const typed = inflight?.text;
+    // Text the client typed is left readable only in answers to statements that read no masked data.
+    // For one that does, the exemption would be an oracle: a statement listing every possible chunk
+    // of a value (in a comment, literals or aliases) gets back, unmasked, the chunk an error echoed.
+    const typed = inflight?.touches ? undefined : inflight?.text;
     if (raisedByCode) {
       if (out.has(ErrorField.Message)) set(ErrorField.Message, MASKED_MESSAGE);
       if (out.has(ErrorField.Detail)) set(ErrorField.Detail, MASKED_DETAIL);
