@@ -7,11 +7,11 @@
  * at start).
  *
  * The journal calls listeners synchronously on the statement path, so the listener only formats
- * the line and queues it. Queued lines are written every `flushIntervalMs` (default 50): one
+ * the line and queues it. Queued lines are written every `flushIntervalMs` (default 250): one
  * open-append-close per session that has lines, so a busy session costs one small write per
  * interval, not one per statement. (The first version appended with `fs.promises.appendFile` per
- * queued run; under pgbench -S that added ~150 µs of CPU per transaction, measured in
- * docs/benchmarks.md, since each append is several thread-pool round trips and promises.)
+ * queued run, ~150 µs of CPU per pgbench -S transaction; a 50 ms interval still cost ~15 % on TPC-B
+ * at 64 clients in open/write/close calls: docs/benchmarks.md.)
  * A crash loses at most the last interval of a recording, never of the audit journal it is built
  * from. A write failure is reported and that session's recording stops (statements are never
  * refused for it: the journal is the evidence, the recording a convenience built from it).
@@ -28,7 +28,7 @@ export interface SessionRecorderOptions {
   readonly dir: string;
   /** Told when a recording cannot be written; it is abandoned then. */
   readonly onError?: (err: unknown, sessionId: string) => void;
-  /** How often queued lines are written, in ms. Default 50. */
+  /** How often queued lines are written, in ms. Default 250. */
   readonly flushIntervalMs?: number;
 }
 
@@ -38,6 +38,8 @@ interface OpenRecording {
   readonly startMs: number;
   /** Lines not yet written. */
   queued: string;
+  /** Records whose lines are not built yet: that waits for the write, off the statement path. */
+  records: AuditRecord[];
   /** The end line is queued: forget the session once it is written. */
   ended: boolean;
   failed: boolean;
@@ -81,6 +83,7 @@ export class SessionRecorder {
         path: this.pathOf(record.sessionId),
         startMs: Date.parse(record.time),
         queued: '',
+        records: [],
         ended: false,
         failed: false,
       };
@@ -93,10 +96,12 @@ export class SessionRecorder {
     const recording = this.#open.get(record.sessionId) ?? this.#reopen(record);
     // A session this recorder did not see start (opened by an earlier run): not recorded.
     if (!recording || recording.ended) return;
-    const line = recordingLine(record, recording.startMs);
-    if (!line) return;
     if (record.type === 'session.end') recording.ended = true;
-    this.#queue(record.sessionId, recording, JSON.stringify(line));
+    if (recording.failed) return;
+    // Only a reference here: the line is built when it is written, so the statement path pays a
+    // push, and the line's strings die young instead of waiting in a queue.
+    recording.records.push(record);
+    this.#markDirty(record.sessionId, recording);
   }
 
   /**
@@ -112,6 +117,7 @@ export class SessionRecorder {
       path,
       startMs: Date.parse(record.time) - record.durationMs,
       queued: '',
+      records: [],
       ended: false,
       failed: false,
     };
@@ -143,9 +149,13 @@ export class SessionRecorder {
   #queue(sessionId: string, recording: OpenRecording, line: string): void {
     if (recording.failed) return;
     recording.queued += `${line}\n`;
+    this.#markDirty(sessionId, recording);
+  }
+
+  #markDirty(sessionId: string, recording: OpenRecording): void {
     this.#dirty.set(sessionId, recording);
     if (this.#timer === undefined) {
-      this.#timer = setTimeout(this.#onTimer, this.#o.flushIntervalMs ?? 50);
+      this.#timer = setTimeout(this.#onTimer, this.#o.flushIntervalMs ?? 250);
       // Queued lines must not keep a stopping process alive; close() writes them.
       this.#timer.unref();
     }
@@ -163,8 +173,13 @@ export class SessionRecorder {
       this.#timer = undefined;
     }
     for (const [sessionId, recording] of this.#dirty) {
-      const text = recording.queued;
+      let text = recording.queued;
       recording.queued = '';
+      for (const record of recording.records) {
+        const line = recordingLine(record, recording.startMs);
+        if (line) text += `${JSON.stringify(line)}\n`;
+      }
+      recording.records = [];
       try {
         appendWhole(recording.path, text);
       } catch (err) {

@@ -28,12 +28,16 @@ export interface RecordingHeader {
   readonly start: string;
 }
 
-/** What the line for one sealed record is, or undefined when the record is not recorded. */
+/**
+ * What the line for one sealed record is, or undefined when the record is not recorded. Runs on the
+ * statement path (the journal's listener): optional fields are assigned after the literal, not
+ * spread into it, since conditional spreads take V8's slow path.
+ */
 export function recordingLine(record: AuditRecord, startMs: number): Record<string, unknown> | undefined {
   const t = Math.max(0, Date.parse(record.time) - startMs);
   switch (record.type) {
-    case 'command':
-      return {
+    case 'command': {
+      const line: Record<string, unknown> = {
         t,
         type: 'statement',
         commandId: record.commandId,
@@ -43,23 +47,27 @@ export function recordingLine(record: AuditRecord, startMs: number): Record<stri
         objects: record.objects,
         decision: record.decision,
         rule: record.rule,
-        ...(record.approval !== undefined ? { approval: record.approval } : {}),
-        ...(record.approvedBy !== undefined ? { approvedBy: record.approvedBy } : {}),
-        ...(record.error ? { refusal: record.error.code } : {}),
       };
-    case 'command.result':
-      return {
+      if (record.approval !== undefined) line.approval = record.approval;
+      if (record.approvedBy !== undefined) line.approvedBy = record.approvedBy;
+      if (record.error) line.refusal = record.error.code;
+      return line;
+    }
+    case 'command.result': {
+      const line: Record<string, unknown> = {
         t,
         type: 'result',
         commandId: record.commandId,
         outcome: record.outcome,
-        ...(record.rows !== undefined ? { rows: record.rows } : {}),
-        durationMs: record.durationMs,
-        ...(record.masked ? { masked: record.masked } : {}),
-        ...(record.error ? { error: record.error.code } : {}),
       };
-    case 'session.end':
-      return {
+      if (record.rows !== undefined) line.rows = record.rows;
+      line.durationMs = record.durationMs;
+      if (record.masked) line.masked = record.masked;
+      if (record.error) line.error = record.error.code;
+      return line;
+    }
+    case 'session.end': {
+      const line: Record<string, unknown> = {
         t,
         type: 'end',
         outcome: record.outcome,
@@ -67,8 +75,10 @@ export function recordingLine(record: AuditRecord, startMs: number): Record<stri
         statements: record.statements,
         bytesFromClient: record.bytesFromClient,
         bytesToClient: record.bytesToClient,
-        ...(record.error ? { error: record.error.code } : {}),
       };
+      if (record.error) line.error = record.error.code;
+      return line;
+    }
     default:
       return undefined;
   }

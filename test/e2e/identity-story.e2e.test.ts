@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -263,6 +263,9 @@ describe('identity lifecycle: login → orchestrator → subagent → psql', () 
     const list = JSON.parse(sessions.stdout) as { id: string }[];
     assert.ok(list.length > 0);
     const file = join(h.server.config.stateDir, 'recordings', `${list[0]!.id}.jsonl`);
+    // Recordings are written in the background (every 250 ms): wait for the header, bounded.
+    for (let i = 0; i < 50 && !(existsSync(file) && readFileSync(file, 'utf8').includes('\n')); i++)
+      await new Promise((r) => setTimeout(r, 100));
     const header = JSON.parse(readFileSync(file, 'utf8').split('\n')[0]!) as {
       type: string;
       identity: { subject: string; chain: { subject: string; kind: string }[] };
