@@ -66,6 +66,9 @@ describe('masking strategies', () => {
         fc.string({ minLength: 2, maxLength: 80 }),
         fc.integer({ min: 0, max: 64 }),
         (value, keep) => {
+          // A value already made of the mask character where partial masks it ("* " keeping 1) comes
+          // back the same text: not a value left unmasked.
+          fc.pre(!value.includes('*'));
           for (const strategy of [
             parseStrategy('redact')!,
             { kind: 'partial', keep } as const,
