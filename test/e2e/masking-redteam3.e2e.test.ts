@@ -13,36 +13,16 @@
  * keeps representatives of the 170 attempts that held.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
-import { type AirlockHarness, appConnection, startAirlock } from '../harness/airlock.js';
+import { type AirlockHarness, startAirlock } from '../harness/airlock.js';
 import { leaksIn, recoverableForms } from '../harness/leak-forms.js';
+import { CUSTOMER_ROWS, CUSTOMERS_SQL, MASKED_CUSTOMERS, psqlThrough } from '../harness/masked-customers.js';
 
-const MASKED = appConnection(
-  'masked',
-  `    access: [group:agents]
-    masking:
-      columns:
-        customers.email: email
-        customers.card_number: partial
-        public.customers.ssn: redact
-        customers.phone: hash
-      detect: [EMAIL, CREDIT_CARD, SSN]
-      onDerived: redact
-      hashKey: { value: e2e-mask-key }
-`,
-);
+const MASKED = MASKED_CUSTOMERS;
+const ROWS = CUSTOMER_ROWS;
 
-const ROWS = [
-  [1, 'Alice Wonder', 'alice.wonder@example.com', '4111111111111111', '123-45-6789', '+1 415 555 0132'],
-  [2, 'Bob Builder', 'bob.builder@example.org', '5500005555555559', '234-56-7891', '+1 212 555 0187'],
-] as const;
-
-const SETUP = `
-create table customers (id int primary key, name text not null, email text unique, card_number text,
-  ssn text, phone text unique);
-${ROWS.map((r) => `insert into customers values (${r[0]}, '${r[1]}', '${r[2]}', '${r[3]}', '${r[4]}', '${r[5]}');`).join('\n')}
+const SETUP = `${CUSTOMERS_SQL}
 create table notes (id int primary key, body text);
 insert into notes values (1, 'first'), (2, 'second');
 create sequence rs;
@@ -222,27 +202,7 @@ describe('masking red team 3: error wording, value-as-key builders, join merges'
   });
 
   function psql(sql: string, connection = 'masked'): Promise<string> {
-    const addr = h.server.addresses.postgres!;
-    const child = execFile(
-      'psql',
-      [
-        '-X',
-        '-A',
-        '-f',
-        '-',
-        `host=${addr.host} port=${addr.port} dbname=${connection} user=x sslmode=disable`,
-      ],
-      { env: { ...process.env, PGPASSWORD: token, PGOPTIONS: '-c statement_timeout=5000' }, timeout: 15_000 },
-    );
-    child.stdin?.end(`${sql};\n`);
-    let out = '';
-    child.stdout?.on('data', (c: Buffer) => {
-      out += c;
-    });
-    child.stderr?.on('data', (c: Buffer) => {
-      out += c;
-    });
-    return new Promise((resolve) => child.on('close', () => resolve(out)));
+    return psqlThrough(h, token, '', { stdin: `${sql};\n`, connection });
   }
 
   /** Undoes what an attempt may have left on the target (objects, locks), as the owner. */
